@@ -1,0 +1,30 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "swift-fer",
+    products: [
+        .executable(name: "fer", targets: ["fer"]),
+        .library(name: "FER", targets: ["FER"]),
+    ],
+    targets: [
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
+        .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
+        .systemLibrary(name: "CImageCodecs", path: "Sources/CImageCodecs"),
+        .target(name: "Kernels", path: "Sources/Kernels"),
+        .target(
+            name: "FER",
+            dependencies: ["COpenBLAS", "COpenCL", "CImageCodecs", "Kernels"],
+            path: "Sources/FER",
+            swiftSettings: [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+        ),
+        .executableTarget(name: "fer", dependencies: ["FER"], path: "Sources/fer-cli"),
+        .testTarget(
+            name: "FERTests",
+            dependencies: ["FER"],
+            path: "Tests/FERTests",
+            exclude: ["Fixtures"]
+        ),
+    ],
+    swiftLanguageModes: [.v5]
+)

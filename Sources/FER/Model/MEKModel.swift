@@ -1,0 +1,134 @@
+/// The MEK classifier: a Swin backbone with the LayerNorm + mean-pool + Linear head and class
+/// activation maps (shared/MEK.md).
+///
+/// How forward and backward are written: every layer is a pair of plain functions in the style of
+/// llm.c. `forward` returns the layer's output and a `Saved` value holding exactly what its backward
+/// needs; `backward` takes the output gradient and that value, accumulates (`+=`) into the parameter
+/// gradients of the flat `ParameterStore`, and returns the input gradient. There is no tape: the
+/// model's structure is fixed, so the backward order is just the forward order reversed, which
+/// keeps the data flow visible and the memory of each step explicit. Every computation goes through
+/// the `Device` protocol; the model never sees a backend or raw memory.
+public final class MEKModel {
+    public let config: SwinConfig
+    public let parameters: ParameterStore
+    public var device: Device { parameters.device }
+
+    let embedding: PatchEmbedding
+    let stages: [[SwinBlock]]
+    let mergers: [PatchMerging]
+    let head: ClassifierHead
+
+    /// Builds the model on `device` with fresh seeded weights.
+    public init(config: SwinConfig, device: Device, seed: UInt64 = 0) throws {
+        try config.validate()
+        self.config = config
+        let layout = ParameterLayout(config: config)
+        parameters = try ParameterStore(layout: layout, device: device)
+        try parameters.load(flat: layout.initialValues(seed: seed))
+        embedding = PatchEmbedding(params: parameters, config: config)
+        var stages: [[SwinBlock]] = []
+        var mergers: [PatchMerging] = []
+        var blockIndex = 0
+        let total = config.totalBlocks
+        for s in 0..<config.stageCount {
+            let w = config.stageWindow(s)
+            let index = try device.makeTensor([w * w * w * w])
+            try device.write(WindowGeometry.relativePositionIndex(window: w), to: index)
+            var mask: Tensor? = nil
+            if config.depths[s] > 1 && config.stageResolution(s) > config.window {
+                let values = WindowGeometry.shiftMask(resolution: config.stageResolution(s), window: w, shift: config.window / 2)
+                let t = try device.makeTensor([values.count])
+                try device.write(values, to: t)
+                mask = t
+            }
+            var blocks: [SwinBlock] = []
+            for b in 0..<config.depths[s] {
+                let rate = total > 1 ? config.dropPathRate * Float(blockIndex) / Float(total - 1) : 0
+                blocks.append(SwinBlock(params: parameters, prefix: "encoder.layers.\(s).blocks.\(b).", config: config,
+                                        stage: s, block: b, dropRate: rate, relativeIndex: index, mask: mask))
+                blockIndex += 1
+            }
+            stages.append(blocks)
+            if s < config.stageCount - 1 { mergers.append(PatchMerging(params: parameters, config: config, stage: s)) }
+        }
+        self.stages = stages
+        self.mergers = mergers
+        head = ClassifierHead(params: parameters, config: config)
+    }
+
+    /// The activations one forward pass keeps for its backward, plus its outputs.
+    public struct ForwardPass {
+        public let batch: Int
+        /// `[batch, classes]`.
+        public let logits: Tensor
+        /// Class activation maps `[batch, H*W, classes]`, token-major (`H = W = finalResolution`).
+        public let cams: Tensor
+        let embedding: PatchEmbedding.Saved
+        let blocks: [[SwinBlock.Saved]]
+        let mergers: [PatchMerging.Saved]
+        let head: ClassifierHead.Saved
+    }
+
+    /// Runs the model on normalized NCHW images `[batch, 3, S, S]`. With a generator, drop-path is
+    /// active (training mode); with nil it is off (evaluation).
+    public func forward(images: Tensor, batch: Int, dropPath rng: inout SeededRandom?) throws -> ForwardPass {
+        let expected = [batch, config.inChannels, config.imageSize, config.imageSize]
+        guard images.count == expected.reduce(1, *) else {
+            throw ModelError.shape("images", expected: expected, found: images.shape)
+        }
+        let d = device
+        var (x, embedSaved) = try embedding.forward(d, images: images, batch: batch)
+        var blockSaved: [[SwinBlock.Saved]] = []
+        var mergeSaved: [PatchMerging.Saved] = []
+        for (s, blocks) in stages.enumerated() {
+            var saved: [SwinBlock.Saved] = []
+            for block in blocks {
+                let (y, sv) = try block.forward(d, x, batch: batch, rng: &rng)
+                x = y
+                saved.append(sv)
+            }
+            blockSaved.append(saved)
+            if s < mergers.count {
+                let (y, sv) = try mergers[s].forward(d, x, batch: batch)
+                x = y
+                mergeSaved.append(sv)
+            }
+        }
+        let (logits, cams, headSaved) = try head.forward(d, x, batch: batch)
+        return ForwardPass(batch: batch, logits: logits, cams: cams, embedding: embedSaved,
+                           blocks: blockSaved, mergers: mergeSaved, head: headSaved)
+    }
+
+    /// Evaluation-mode forward (no drop-path).
+    public func predict(images: Tensor, batch: Int) throws -> ForwardPass {
+        var none: SeededRandom? = nil
+        return try forward(images: images, batch: batch, dropPath: &none)
+    }
+
+    /// Accumulates every parameter gradient from the gradients of the logits and (optionally) of the
+    /// class activation maps of `pass`.
+    public func backward(_ pass: ForwardPass, dlogits: Tensor, dcams: Tensor?) throws {
+        let d = device
+        var dx = try head.backward(d, dlogits: dlogits, dcams: dcams, saved: pass.head)
+        for s in stride(from: stages.count - 1, through: 0, by: -1) {
+            if s < mergers.count {
+                dx = try mergers[s].backward(d, dout: dx, saved: pass.mergers[s])
+            }
+            for b in stride(from: stages[s].count - 1, through: 0, by: -1) {
+                dx = try stages[s][b].backward(d, dout: dx, saved: pass.blocks[s][b])
+            }
+        }
+        try embedding.backward(d, dout: dx, saved: pass.embedding)
+    }
+}
+
+public enum ModelError: Error, CustomStringConvertible {
+    case shape(String, expected: [Int], found: [Int])
+
+    public var description: String {
+        switch self {
+        case let .shape(what, expected, found):
+            return "\(what) has shape \(describe(shape: found)), the model expects \(describe(shape: expected))"
+        }
+    }
+}

@@ -1,0 +1,4 @@
+import FER
+import Foundation
+
+print("fer")
