@@ -11,6 +11,10 @@ extension CPUDevice {
         }
     }
 
+    // The loops below are written in "axpy" form (a scalar times a contiguous row added to a
+    // contiguous row) over transposed copies of K and V, so the compiler vectorizes them; dot
+    // products would be float reductions, which it may not reorder and so leaves scalar.
+
     public func windowAttention(qkv: Tensor, bias: Tensor, mask: Tensor?, scale: Float, shape: AttentionShape,
                                 out: Tensor, probs: Tensor) {
         let n = shape.tokens, d = shape.headDim, heads = shape.heads, c = shape.channels
@@ -19,7 +23,7 @@ extension CPUDevice {
         let rowStride = 3 * c
         parallelFor(shape.windows * heads) { range in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: 3 * n * d) { scratch in
-                let q = scratch.baseAddress!, k = q + n * d, v = k + n * d
+                let q = scratch.baseAddress!, kT = q + n * d, v = kT + n * d
                 for item in range {
                     let w = item / heads, h = item % heads
                     let base = pqkv + w * n * rowStride + h * d
@@ -27,7 +31,7 @@ extension CPUDevice {
                         let row = base + t * rowStride
                         for j in 0..<d {
                             q[t * d + j] = row[j] * scale
-                            k[t * d + j] = row[c + j]
+                            kT[j * n + t] = row[c + j]
                             v[t * d + j] = row[2 * c + j]
                         }
                     }
@@ -35,14 +39,13 @@ extension CPUDevice {
                     let bh = pb + h * n * n
                     let mw = pmask.map { $0 + (w % shape.windowsPerImage) * n * n }
                     for t in 0..<n {
-                        let prow = p + t * n, qt = q + t * d
-                        for m in 0..<n {
-                            let km = k + m * d
-                            var s: Float = 0
-                            for j in 0..<d { s += qt[j] * km[j] }
-                            prow[m] = s + bh[t * n + m]
+                        let prow = p + t * n
+                        prow.update(from: bh + t * n, count: n)
+                        if let mw { let mrow = mw + t * n; for m in 0..<n { prow[m] += mrow[m] } }
+                        for j in 0..<d {
+                            let a = q[t * d + j], krow = kT + j * n
+                            for m in 0..<n { prow[m] += a * krow[m] }
                         }
-                        if let mw = mw { for m in 0..<n { prow[m] += mw[t * n + m] } }
                         softmaxRow(prow, prow, n)
                         let orow = po + (w * n + t) * c + h * d
                         for j in 0..<d { orow[j] = 0 }
@@ -62,8 +65,8 @@ extension CPUDevice {
         let pdo = ptr(dout), pqkv = ptr(qkv), pp = ptr(probs), pdq = ptr(dqkv)
         let rowStride = 3 * c
         parallelFor(shape.windows * heads) { range in
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: 7 * n * d + n) { scratch in
-                let q = scratch.baseAddress!, k = q + n * d, v = k + n * d, g = v + n * d
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: 8 * n * d + n) { scratch in
+                let q = scratch.baseAddress!, k = q + n * d, vT = k + n * d, g = vT + n * d
                 let dq = g + n * d, dk = dq + n * d, dv = dk + n * d, dp = dv + n * d
                 for item in range {
                     let w = item / heads, h = item % heads
@@ -74,30 +77,33 @@ extension CPUDevice {
                         for j in 0..<d {
                             q[t * d + j] = row[j] * scale
                             k[t * d + j] = row[c + j]
-                            v[t * d + j] = row[2 * c + j]
+                            vT[j * n + t] = row[2 * c + j]
                             g[t * d + j] = grow[j]
                         }
                     }
-                    for e in 0..<(3 * n * d) { dq[e] = 0 }
+                    dq.update(repeating: 0, count: 3 * n * d)
                     let p = pp + item * n * n
                     for t in 0..<n {
                         let prow = p + t * n, gt = g + t * d
-                        // dP[t, m] = g[t] . v[m]; dV[m] += P[t, m] g[t]
+                        // dP[t, :] = g[t] V^T
+                        for m in 0..<n { dp[m] = 0 }
+                        for j in 0..<d {
+                            let a = gt[j], vrow = vT + j * n
+                            for m in 0..<n { dp[m] += a * vrow[m] }
+                        }
+                        // dV[m] += P[t, m] g[t]; dS = P (dP - sum P dP), written over the probabilities.
                         var dot: Float = 0
                         for m in 0..<n {
-                            let vm = v + m * d, dvm = dv + m * d
-                            var s: Float = 0
-                            let pm = prow[m]
-                            for j in 0..<d { s += gt[j] * vm[j]; dvm[j] += pm * gt[j] }
-                            dp[m] = s
-                            dot += pm * s
+                            let pm = prow[m], dvm = dv + m * d
+                            dot += pm * dp[m]
+                            for j in 0..<d { dvm[j] += pm * gt[j] }
                         }
-                        // dS = P (dP - sum P dP), written over the probabilities.
                         for m in 0..<n { prow[m] = prow[m] * (dp[m] - dot) }
                         let dqt = dq + t * d, qt = q + t * d
                         for m in 0..<n {
                             let ds = prow[m], km = k + m * d, dkm = dk + m * d
-                            for j in 0..<d { dqt[j] += ds * km[j]; dkm[j] += ds * qt[j] }
+                            for j in 0..<d { dqt[j] += ds * km[j] }
+                            for j in 0..<d { dkm[j] += ds * qt[j] }
                         }
                     }
                     let outBase = pdq + w * n * rowStride + h * d

@@ -27,7 +27,7 @@ public final class CPUDevice: Device {
     public init(threads: Int? = nil) {
         let n = max(1, threads ?? ProcessInfo.processInfo.activeProcessorCount)
         ThreadSettings.workers = n
-        openblas_set_num_threads(Int32(n))
+        openblas_set_num_threads(1)
         deviceDescription = "\(CPUDevice.cpuModelName()) (\(n) threads)"
     }
 
@@ -79,6 +79,9 @@ public final class CPUDevice: Device {
 
     // MARK: Matrix products
 
+    /// OpenBLAS runs single-threaded; the product is split into row or column blocks (or batch
+    /// items) across this backend's own worker threads. One thread pool for everything avoids
+    /// OpenBLAS's spinning threads fighting the elementwise loops for the same cores.
     public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                      a: Tensor, lda: Int, strideA: Int, b: Tensor, ldb: Int, strideB: Int,
                      beta: Float, c: Tensor, ldc: Int, strideC: Int, batch: Int) {
@@ -86,14 +89,42 @@ public final class CPUDevice: Device {
         let pa = ptr(a), pb = ptr(b), pc = ptr(c)
         let ta = transA ? CblasTrans : CblasNoTrans
         let tb = transB ? CblasTrans : CblasNoTrans
-        for i in 0..<batch {
+        func single(_ i: Int, rows: Range<Int>, cols: Range<Int>) {
+            let ai = pa + i * strideA, bi = pb + i * strideB, ci = pc + i * strideC
+            let aBlock = transA ? ai + rows.lowerBound : ai + rows.lowerBound * lda
+            let bBlock = transB ? bi + cols.lowerBound * ldb : bi + cols.lowerBound
+            let cBlock = ci + rows.lowerBound * ldc + cols.lowerBound
             if k == 0 {
-                scale(pc + i * strideC, rows: m, cols: n, ld: ldc, by: beta)
-                continue
+                scale(cBlock, rows: rows.count, cols: cols.count, ld: ldc, by: beta)
+                return
             }
-            cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha,
-                        pa + i * strideA, Int32(lda), pb + i * strideB, Int32(ldb),
-                        beta, pc + i * strideC, Int32(ldc))
+            cblas_sgemm(CblasRowMajor, ta, tb, Int32(rows.count), Int32(cols.count), Int32(k), alpha,
+                        aBlock, Int32(lda), bBlock, Int32(ldb), beta, cBlock, Int32(ldc))
+        }
+        let workers = ThreadSettings.workers
+        let work = Double(m) * Double(n) * Double(max(k, 1)) * Double(batch)
+        if workers <= 1 || work < 2e5 {
+            for i in 0..<batch { single(i, rows: 0..<m, cols: 0..<n) }
+        } else if batch >= workers {
+            parallelFor(batch) { r in for i in r { single(i, rows: 0..<m, cols: 0..<n) } }
+        } else if m >= n {
+            for i in 0..<batch {
+                let blocks = min(workers, max(1, m / 16))
+                let size = (m + blocks - 1) / blocks
+                DispatchQueue.concurrentPerform(iterations: blocks) { t in
+                    let lo = t * size, hi = min(m, lo + size)
+                    if lo < hi { single(i, rows: lo..<hi, cols: 0..<n) }
+                }
+            }
+        } else {
+            for i in 0..<batch {
+                let blocks = min(workers, max(1, n / 16))
+                let size = (n + blocks - 1) / blocks
+                DispatchQueue.concurrentPerform(iterations: blocks) { t in
+                    let lo = t * size, hi = min(n, lo + size)
+                    if lo < hi { single(i, rows: 0..<m, cols: lo..<hi) }
+                }
+            }
         }
     }
 
