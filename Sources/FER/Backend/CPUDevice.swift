@@ -1,19 +1,61 @@
 import COpenBLAS
 import Foundation
 
-/// Host memory for the CPU backend (64-byte aligned, zero-filled).
+/// Host memory for the CPU backend (64-byte aligned, zero-filled on creation). Memory goes back
+/// to a size-keyed pool when the buffer dies, so the same activations reuse the same pages every
+/// step instead of faulting in fresh ones.
 final class CPUBuffer: DeviceBuffer {
     let count: Int
     let pointer: UnsafeMutablePointer<Float>
+    private let pool: CPUMemoryPool
 
-    init(count: Int) {
+    init(count: Int, pool: CPUMemoryPool) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
-        pointer = raw.bindMemory(to: Float.self, capacity: max(1, count))
+        self.pool = pool
+        pointer = pool.acquire(count)
         pointer.initialize(repeating: 0, count: max(1, count))
     }
 
-    deinit { UnsafeMutableRawPointer(pointer).deallocate() }
+    deinit { pool.release(pointer, count: count) }
+}
+
+/// Free blocks by element count, bounded by `limitBytes` of idle memory.
+final class CPUMemoryPool: @unchecked Sendable {
+    private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    private var idleBytes = 0
+    private let limitBytes: Int
+    private let lock = NSLock()
+
+    init(limitBytes: Int = 4 << 30) { self.limitBytes = limitBytes }
+
+    func acquire(_ count: Int) -> UnsafeMutablePointer<Float> {
+        lock.lock()
+        if let p = free[count]?.popLast() {
+            idleBytes -= max(1, count) * 4
+            lock.unlock()
+            return p
+        }
+        lock.unlock()
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
+        return raw.bindMemory(to: Float.self, capacity: max(1, count))
+    }
+
+    func release(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        let bytes = max(1, count) * 4
+        lock.lock()
+        if idleBytes + bytes <= limitBytes {
+            free[count, default: []].append(p)
+            idleBytes += bytes
+            lock.unlock()
+        } else {
+            lock.unlock()
+            UnsafeMutableRawPointer(p).deallocate()
+        }
+    }
+
+    deinit {
+        for list in free.values { for p in list { UnsafeMutableRawPointer(p).deallocate() } }
+    }
 }
 
 /// The CPU backend: matrix products through OpenBLAS `cblas_sgemm`, everything else as plain Swift
@@ -21,6 +63,7 @@ final class CPUBuffer: DeviceBuffer {
 public final class CPUDevice: Device {
     public let backendName = "cpu"
     public let deviceDescription: String
+    let pool = CPUMemoryPool()
 
     /// - Parameter threads: worker threads for OpenBLAS and for this backend's own loops; nil uses
     ///   every core.
@@ -48,7 +91,7 @@ public final class CPUDevice: Device {
 
     public func makeTensor(_ shape: [Int]) throws -> Tensor {
         let count = shape.reduce(1, *)
-        return Tensor(buffer: CPUBuffer(count: count), shape: shape)
+        return Tensor(buffer: CPUBuffer(count: count, pool: pool), shape: shape)
     }
 
     public func write(_ values: [Float], to tensor: Tensor) throws {

@@ -240,6 +240,9 @@ public enum ImageCodec {
                                       &subsampling, &colorspace) == 0 else {
                 throw ImageError.corrupt(source: source, format: "JPEG", detail: jpegMessage(handle))
             }
+            guard width > 0, height > 0 else {
+                throw ImageError.corrupt(source: source, format: "JPEG", detail: "no image frame in the data")
+            }
             try checkSize(width: Int(width), height: Int(height), source: source)
             if colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue) {
                 throw ImageError.unsupported(source: source, format: "JPEG", detail: "CMYK colour space")

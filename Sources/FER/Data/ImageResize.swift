@@ -7,25 +7,28 @@ public enum ResizeFilter: Sendable {
 }
 
 public extension RGBImage {
-    /// This image resampled to `width` x `height`, reproducing PIL's `Image.resize(size, filter)`
+    /// This image resampled to `width` x `height`, reproducing Pillow 13's `Image.resize(size, filter)`
     /// for 8-bit images bit for bit: a separable convolution whose kernel is widened by the scale
     /// factor when shrinking (so downsampling averages, i.e. antialiases), weights normalized to sum
-    /// to one and quantized to 22-bit fixed point, a horizontal pass rounded to 8 bits, then a
-    /// vertical pass. A pass whose size does not change is skipped (it would be the identity).
-    /// Both sizes must be positive and the source non-empty.
+    /// to one and quantized to 22-bit fixed point, and two passes, each rounded to 8 bits. A pass
+    /// whose size does not change is skipped (it would be the identity). The horizontal pass runs
+    /// first unless the height shrinks by more than twice as many pixels as the width does, as in
+    /// Pillow 13 (Pillow 12 and older always ran it first; the order only moves results by rounding,
+    /// and never differs for a square image resized to a square). Both sizes must be positive and
+    /// the source non-empty.
     func resized(width newWidth: Int, height newHeight: Int, filter: ResizeFilter) -> RGBImage {
         precondition(newWidth > 0 && newHeight > 0, "resized: target size \(newWidth)x\(newHeight) must be positive")
         precondition(width > 0 && height > 0, "resized: source image \(width)x\(height) is empty")
-        var image = self
-        if newWidth != width {
-            let taps = ResampleTaps(inSize: width, outSize: newWidth, filter: filter)
-            image = image.convolvedHorizontally(taps)
+        func horizontal(_ image: RGBImage) -> RGBImage {
+            guard newWidth != image.width else { return image }
+            return image.convolvedHorizontally(ResampleTaps(inSize: image.width, outSize: newWidth, filter: filter))
         }
-        if newHeight != height {
-            let taps = ResampleTaps(inSize: height, outSize: newHeight, filter: filter)
-            image = image.convolvedVertically(taps)
+        func vertical(_ image: RGBImage) -> RGBImage {
+            guard newHeight != image.height else { return image }
+            return image.convolvedVertically(ResampleTaps(inSize: image.height, outSize: newHeight, filter: filter))
         }
-        return image
+        let verticalFirst = newHeight < height && height - newHeight > 2 * (width - newWidth)
+        return verticalFirst ? horizontal(vertical(self)) : vertical(horizontal(self))
     }
 }
 

@@ -847,9 +847,9 @@ private struct FaceRenderer {
         }
         func openUp(_ t: Float) -> Float {
             let w = max(1 - t * t, 0)
-            return open * 0.045 * w.squareRoot() + p.upperLipRaise * 0.022 * w * (1 + 0.6 * raiseSide * t)
+            return open * 0.05 * w.squareRoot() + p.upperLipRaise * 0.022 * w * (1 + 0.6 * raiseSide * t)
         }
-        func openDown(_ t: Float) -> Float { open * 0.11 * max(1 - t * t, 0).squareRoot() }
+        func openDown(_ t: Float) -> Float { open * 0.14 * max(1 - t * t, 0).squareRoot() }
         let lipUp = p.lipThickness * (1 - 0.75 * press), lipDown = p.lipThickness * 1.3 * (1 - 0.7 * press)
         func outerTop(_ t: Float) -> Float { mid(t) - openUp(t) - lipUp * max(1 - t * t, 0).squareRoot() * (1 - 0.25 * abs(t)) }
         func outerBottom(_ t: Float) -> Float { mid(t) + openDown(t) + lipDown * max(1 - t * t, 0).squareRoot() }
