@@ -67,7 +67,7 @@ extension CPUDevice {
         parallelFor(x.count, grain: 1 << 14) { r in
             for i in r {
                 let v = px[i]
-                py[i] = 0.5 * v * (1 + erff(v * 0.70710678118654752))
+                py[i] = 0.5 * v * (1 + erfHalfAndGaussian(v).erf)
             }
         }
     }
@@ -77,9 +77,8 @@ extension CPUDevice {
         parallelFor(x.count, grain: 1 << 14) { r in
             for i in r {
                 let v = px[i]
-                let cdf = 0.5 * (1 + erff(v * 0.70710678118654752))
-                let pdf = expf(-0.5 * v * v) * 0.39894228040143268
-                pdx[i] = pdy[i] * (cdf + v * pdf)
+                let (erf, gaussian) = erfHalfAndGaussian(v)
+                pdx[i] = pdy[i] * (0.5 * (1 + erf) + v * gaussian * 0.39894228040143268)
             }
         }
     }
@@ -164,7 +163,7 @@ func softmaxRow(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _
     var mx = -Float.infinity
     for j in 0..<n { mx = max(mx, x[j]) }
     var sum: Float = 0
-    for j in 0..<n { let e = expf(x[j] - mx); out[j] = e; sum += e }
+    for j in 0..<n { let e = expNonPositive(x[j] - mx); out[j] = e; sum += e }
     let inv = 1 / sum
     for j in 0..<n { out[j] *= inv }
 }

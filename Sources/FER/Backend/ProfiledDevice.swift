@@ -12,6 +12,8 @@ public final class ProfiledDevice: Device {
     public let base: Device
     public private(set) var seconds: [OpCategory: Double] = [:]
     public private(set) var calls: [OpCategory: Int] = [:]
+    /// Seconds per individual operation (`gemm`, `layerNorm`, ...).
+    public private(set) var operationSeconds: [String: Double] = [:]
     /// Floating-point operations issued through `gemm`.
     public private(set) var gemmFlops: Double = 0
     private let synchronize: () -> Void
@@ -22,14 +24,16 @@ public final class ProfiledDevice: Device {
         self.synchronize = synchronize
     }
 
-    public func reset() { seconds = [:]; calls = [:]; gemmFlops = 0 }
+    public func reset() { seconds = [:]; calls = [:]; operationSeconds = [:]; gemmFlops = 0 }
 
     @inline(__always)
-    private func timed<T>(_ category: OpCategory, _ body: () throws -> T) rethrows -> T {
+    private func timed<T>(_ category: OpCategory, function: String = #function, _ body: () throws -> T) rethrows -> T {
         let start = DispatchTime.now().uptimeNanoseconds
         let result = try body()
         synchronize()
-        seconds[category, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        seconds[category, default: 0] += elapsed
+        operationSeconds[String(function.prefix { $0 != "(" }), default: 0] += elapsed
         calls[category, default: 0] += 1
         return result
     }
