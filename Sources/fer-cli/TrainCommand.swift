@@ -82,9 +82,9 @@ enum TrainCommand {
         }
         let loaded = try ModelCheckpoint.load(path: run.last.path, device: device, log: note)
         let trainer = try Trainer(settings: settings, dataset: dataset, model: loaded.model, run: run, resume: true, log: { print($0) })
-        try run.truncateLogs(after: trainer.step)
+        try run.truncateLogs(after: trainer.completedSteps)
         let target = try o.int("steps", min: 1) ?? settings.steps
-        print("resuming \(run.url.path) at step \(trainer.step), training to step \(target)")
+        print("resuming \(run.url.path) at step \(trainer.completedSteps), training to step \(target)")
         try finish(trainer, until: target)
     }
 

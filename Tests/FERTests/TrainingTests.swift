@@ -141,7 +141,7 @@ final class TrainerRunTests: XCTestCase {
         try trainerB.save()
         let reloaded = try ModelCheckpoint.load(path: runB.last.path, device: d, log: { _ in })
         let trainerC = try Trainer(settings: try runB.loadSettings(), dataset: data, model: reloaded.model, run: runB, resume: true, log: { _ in })
-        XCTAssertEqual(trainerC.step, 3)
+        XCTAssertEqual(trainerC.completedSteps, 3)
         trainerC.onStep = { lossesB.append($0.loss) }
         try trainerC.train()
         XCTAssertEqual(lossesA.count, 6)
