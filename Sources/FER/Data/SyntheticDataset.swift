@@ -55,7 +55,7 @@ public enum SyntheticDataset {
         }
         try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8),
                              to: folder.appendingPathComponent(DatasetReader.rafdbListName))
-        try AtomicFile.write(try JSONEncoder().encode(spec), to: folder.appendingPathComponent(markerName))
+        try AtomicFile.write(try stableJSON(spec), to: folder.appendingPathComponent(markerName))
     }
 
     /// The cache folder for `spec` (under `$FER_CACHE`, else `~/.cache/swift-fer`).

@@ -26,9 +26,7 @@ public struct RunFolder: Sendable {
 
     public func create(settings: TrainingSettings) throws {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(settings), to: config)
+        try AtomicFile.write(try stableJSON(settings, pretty: true), to: config)
         for file in [metrics, evaluations] { try Data().write(to: file) }
     }
 
@@ -42,9 +40,7 @@ public struct RunFolder: Sendable {
     }
 
     public func appendStep(_ record: Trainer.StepRecord) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try append(try encoder.encode(record), to: metrics)
+        try append(try stableJSON(record), to: metrics)
     }
 
     public func appendEvaluation(_ metrics: ClassificationMetrics, step: Int) throws {
