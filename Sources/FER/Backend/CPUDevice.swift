@@ -148,6 +148,32 @@ public final class CPUDevice: Device {
         let work = Double(m) * Double(n) * Double(max(k, 1)) * Double(batch)
         if workers <= 1 || work < 2e5 {
             for i in 0..<batch { single(i, rows: 0..<m, cols: 0..<n) }
+        } else if batch == 1 && k >= 8 * max(m, n) && m * n <= 1 << 18 {
+            // Weight gradients (a small m x n result summed over many tokens): split k, give each
+            // thread its own partial result, then add the partials. Row or column blocks of such a
+            // small result would leave each thread a skinny, inefficient product.
+            let blocks = workers
+            let size = (k + blocks - 1) / blocks
+            var partials = [Float](repeating: 0, count: blocks * m * n)
+            partials.withUnsafeMutableBufferPointer { part in
+                let base = part.baseAddress!
+                DispatchQueue.concurrentPerform(iterations: blocks) { t in
+                    let lo = t * size, hi = min(k, lo + size)
+                    guard lo < hi else { return }
+                    let aBlock = transA ? pa + lo * lda : pa + lo
+                    let bBlock = transB ? pb + lo : pb + lo * ldb
+                    cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(hi - lo), alpha,
+                                aBlock, Int32(lda), bBlock, Int32(ldb), 0, base + t * m * n, Int32(n))
+                }
+                for r in 0..<m {
+                    let crow = pc + r * ldc
+                    for j in 0..<n { crow[j] = beta == 0 ? 0 : crow[j] * beta }
+                    for t in 0..<blocks {
+                        let prow = base + t * m * n + r * n
+                        for j in 0..<n { crow[j] += prow[j] }
+                    }
+                }
+            }
         } else if batch >= workers {
             parallelFor(batch) { r in for i in r { single(i, rows: 0..<m, cols: 0..<n) } }
         } else if m >= n {
