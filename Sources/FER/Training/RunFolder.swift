@@ -66,7 +66,11 @@ public struct RunFolder: Sendable {
             throw FileError.cannotWrite(file.path, "cannot open for appending")
         }
         defer { try? handle.close() }
-        handle.seekToEndOfFile()
-        handle.write(line + Data("\n".utf8))
+        do {
+            try handle.seekToEnd()
+            try handle.write(contentsOf: line + Data("\n".utf8))
+        } catch {
+            throw FileError.cannotWrite(file.path, "\(error)")
+        }
     }
 }
