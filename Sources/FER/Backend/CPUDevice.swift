@@ -19,7 +19,10 @@ final class CPUBuffer: DeviceBuffer {
     deinit { pool.release(pointer, count: count) }
 }
 
-/// Free blocks by element count, bounded by `limitBytes` of idle memory.
+/// Free blocks by size class, bounded by `limitBytes` of idle memory. Requests are rounded up to a
+/// size class (the top 3 bits of the count kept, so at most 12.5% slack): activations and the
+/// gradient temporaries of backward then share blocks even when their sizes differ a little,
+/// which keeps the process's resident memory near the live peak.
 final class CPUMemoryPool: @unchecked Sendable {
     private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
     private var idleBytes = 0
@@ -28,24 +31,31 @@ final class CPUMemoryPool: @unchecked Sendable {
 
     init(limitBytes: Int = 4 << 30) { self.limitBytes = limitBytes }
 
+    static func sizeClass(_ count: Int) -> Int {
+        let n = max(16, count)
+        let shift = max(0, (Int.bitWidth - n.leadingZeroBitCount) - 3)
+        return ((n + (1 << shift) - 1) >> shift) << shift
+    }
+
     func acquire(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let size = Self.sizeClass(count)
         lock.lock()
-        if let p = free[count]?.popLast() {
-            idleBytes -= max(1, count) * 4
+        if let p = free[size]?.popLast() {
+            idleBytes -= size * 4
             lock.unlock()
             return p
         }
         lock.unlock()
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
-        return raw.bindMemory(to: Float.self, capacity: max(1, count))
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: size * 4, alignment: 64)
+        return raw.bindMemory(to: Float.self, capacity: size)
     }
 
     func release(_ p: UnsafeMutablePointer<Float>, count: Int) {
-        let bytes = max(1, count) * 4
+        let size = Self.sizeClass(count)
         lock.lock()
-        if idleBytes + bytes <= limitBytes {
-            free[count, default: []].append(p)
-            idleBytes += bytes
+        if idleBytes + size * 4 <= limitBytes {
+            free[size, default: []].append(p)
+            idleBytes += size * 4
             lock.unlock()
         } else {
             lock.unlock()
