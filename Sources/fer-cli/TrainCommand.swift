@@ -89,6 +89,9 @@ enum TrainCommand {
         }
         let loaded = try ModelCheckpoint.load(path: run.last.path, device: device, log: note)
         let trainer = try Trainer(settings: settings, dataset: dataset, model: loaded.model, run: run, resume: true, log: { print($0) })
+        if let weightsStep = loaded.metadata["fer.step"].flatMap(Int.init), weightsStep != trainer.completedSteps {
+            throw UsageError.other("fer train: \(run.last.path) is at step \(weightsStep) but \(run.lastState.path) at step \(trainer.completedSteps); the run was interrupted while saving, so it cannot be resumed exactly")
+        }
         try run.truncateLogs(after: trainer.completedSteps)
         let target = try o.int("steps", min: 1) ?? settings.steps
         print("resuming \(run.url.path) at step \(trainer.completedSteps), training to step \(target)")

@@ -20,6 +20,8 @@ public enum ModelCheckpoint {
         public let classNames: [String]
         /// Keys in the file that the model does not use (reference buffers, `encoder.norm`, ...).
         public let ignoredKeys: [String]
+        /// The file's string metadata (ours carry `fer.config`, `fer.classes`, `fer.step`).
+        public let metadata: [String: String]
     }
 
     /// Writes every parameter plus the architecture and class names, atomically.
@@ -46,7 +48,8 @@ public enum ModelCheckpoint {
         if !ignored.isEmpty {
             log("note: \(path): ignoring \(ignored.count) key(s) the model does not use: \(summarize(ignored))")
         }
-        return Loaded(model: model, classNames: classNames(file, count: config.numClasses), ignoredKeys: ignored)
+        return Loaded(model: model, classNames: classNames(file, count: config.numClasses), ignoredKeys: ignored,
+                      metadata: file.metadata)
     }
 
     /// Copies the parameters selected by `only` from `file` into `model`, checking each key and shape.
