@@ -18,36 +18,18 @@ enum PredictCommand {
         guard !o.positionals.isEmpty else { throw UsageError.other("fer predict: give at least one IMAGE") }
         let device = try CommonOptions.device(o)
         let loaded = try ModelCheckpoint.load(path: path, device: device, log: note)
-        let model = loaded.model, config = model.config
-        let pipeline = ImagePipeline(imageSize: config.imageSize, policy: .none)
-        let k = config.numClasses, grid = config.finalResolution, cells = grid * grid
-        let chunk = 32
-        for start in stride(from: 0, to: o.positionals.count, by: chunk) {
-            let paths = Array(o.positionals[start..<min(o.positionals.count, start + chunk)])
-            var inputs: [Float] = []
-            for p in paths { inputs += pipeline.evaluate(try ImageCodec.decodeFile(atPath: p)) }
-            let images = try device.makeTensor([paths.count, config.inChannels, config.imageSize, config.imageSize])
-            try device.write(inputs, to: images)
-            let pass = try model.predict(images: images, batch: paths.count)
-            let probsTensor = try device.makeTensor([paths.count, k])
-            device.softmax(pass.logits, into: probsTensor, rows: paths.count, cols: k)
-            let logits = try device.read(pass.logits), probs = try device.read(probsTensor)
-            let cams = o.has("cam") ? try device.read(pass.cams) : []
-            for (i, p) in paths.enumerated() {
-                let z = Array(logits[(i * k)..<((i + 1) * k)]), pr = Array(probs[(i * k)..<((i + 1) * k)])
-                let top = pr.indices.max { pr[$0] < pr[$1] } ?? 0
-                if o.has("json") {
-                    var object: [String: Any] = ["image": p, "label": loaded.classNames[top],
-                                                 "logits": z.map(Double.init), "probabilities": pr.map(Double.init)]
-                    if o.has("cam") {
-                        object["cam"] = (0..<k).map { c in (0..<grid).map { r in (0..<grid).map { col in
-                            Double(cams[((i * cells) + r * grid + col) * k + c]) } } }
-                    }
-                    print(try jsonLine(object))
-                } else {
-                    let listing = zip(loaded.classNames, pr).map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: "  ")
-                    print("\(p): \(loaded.classNames[top]) (\(String(format: "%.1f%%", 100 * pr[top])))  [\(listing)]")
-                }
+        let predictions = try Predictor(model: loaded.model, classNames: loaded.classNames)
+            .predict(paths: o.positionals, withCAM: o.has("cam"))
+        for p in predictions {
+            if o.has("json") {
+                var object: [String: Any] = ["image": p.image, "label": p.label,
+                                             "logits": p.logits.map(Double.init), "probabilities": p.probabilities.map(Double.init)]
+                if let cam = p.cam { object["cam"] = cam.map { $0.map { $0.map(Double.init) } } }
+                print(try jsonLine(object))
+            } else {
+                let top = p.probabilities.max() ?? 0
+                let listing = zip(loaded.classNames, p.probabilities).map { String(format: "%@ %.3f", $0.0, $0.1) }.joined(separator: "  ")
+                print("\(p.image): \(p.label) (\(String(format: "%.1f%%", 100 * top)))  [\(listing)]")
             }
         }
     }

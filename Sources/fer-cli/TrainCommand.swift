@@ -33,32 +33,39 @@ enum TrainCommand {
             try resume(resumeDir, o)
             return
         }
-        let device = try CommonOptions.device(o)
-        let (dataset, root, format) = try DataOptions.load(o)
+        // Every option is validated before anything slow (building the default data) starts.
         let modelName = try o.choice("model", among: SwinConfig.names) ?? "swin-micro"
         var config = try SwinConfig.named(modelName)
-        config.numClasses = dataset.classNames.count
         let method = try o.choice("method", among: ["mek", "ce"]) ?? "mek"
         let isMEK = method == "mek"
         let steps = try o.int("steps", min: 1) ?? (o.string("data") == nil ? 300 : 20000)
         let batch = try o.int("batch", min: 1) ?? 32
-        let settings = try TrainingSettings(
-            modelName: modelName, model: config, data: root, format: format, classNames: dataset.classNames,
-            trainCounts: dataset.trainCounts, backend: device.backendName, threads: try o.int("threads", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount,
-            batch: batch, steps: steps, warmup: try o.int("warmup", min: 0) ?? min(2000, steps / 10),
-            lr: try o.double("lr", min: 0) ?? 5e-4, seed: UInt64(try o.int("seed", min: 0) ?? 0), method: method,
-            smoothing: try o.choice("smoothing", as: Smoothing.self) ?? (isMEK ? .rebalanced : .none),
-            epsilon: Float(try o.double("epsilon", min: 0) ?? 0.3),
-            attentionWeight: Float(try o.double("attention-weight", min: 0) ?? (isMEK ? 0.1 : 0)),
-            classWeighting: try o.choice("class-weights", as: ClassWeighting.self) ?? (isMEK ? .inverse : .none),
-            augment: try o.choice("augment", as: AugmentPolicy.self) ?? .reference,
-            evalEvery: try o.int("eval-every", min: 0) ?? max(1, steps / 5),
-            saveEvery: try o.int("save-every", min: 0) ?? 500, initFrom: o.string("init"))
-        if settings.epsilon >= 1 { throw UsageError.badValue(command: "train", option: "--epsilon", value: "\(settings.epsilon)", expected: "a number in [0, 1)") }
+        let warmup = try o.int("warmup", min: 0) ?? min(2000, steps / 10)
+        let lr = try o.double("lr", min: 0) ?? 5e-4
+        let seed = UInt64(try o.int("seed", min: 0) ?? 0)
+        let smoothing = try o.choice("smoothing", as: Smoothing.self) ?? (isMEK ? .rebalanced : .none)
+        let epsilon = Float(try o.double("epsilon", min: 0) ?? 0.3)
+        guard epsilon < 1 else { throw UsageError.badValue(command: "train", option: "--epsilon", value: "\(epsilon)", expected: "a number in [0, 1)") }
+        let attentionWeight = Float(try o.double("attention-weight", min: 0) ?? (isMEK ? 0.1 : 0))
+        let weighting = try o.choice("class-weights", as: ClassWeighting.self) ?? (isMEK ? .inverse : .none)
+        let augment = try o.choice("augment", as: AugmentPolicy.self) ?? .reference
+        let evalEvery = try o.int("eval-every", min: 0) ?? max(1, steps / 5)
+        let saveEvery = try o.int("save-every", min: 0) ?? 500
+        let threads = try o.int("threads", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount
+        _ = try o.choice("format", as: DatasetFormat.self)
         let run = o.string("out").map { RunFolder(URL(fileURLWithPath: $0)) } ?? RunFolder.fresh(method: method)
         if FileManager.default.fileExists(atPath: run.config.path) {
             throw UsageError.other("fer train: \(run.url.path) already holds a run; use --resume \(run.url.path) or another --out")
         }
+        let device = try CommonOptions.device(o)
+        let (dataset, root, format) = try DataOptions.load(o)
+        config.numClasses = dataset.classNames.count
+        let settings = try TrainingSettings(
+            modelName: modelName, model: config, data: root, format: format, classNames: dataset.classNames,
+            trainCounts: dataset.trainCounts, backend: device.backendName, threads: threads, batch: batch, steps: steps,
+            warmup: warmup, lr: lr, seed: seed, method: method, smoothing: smoothing, epsilon: epsilon,
+            attentionWeight: attentionWeight, classWeighting: weighting, augment: augment, evalEvery: evalEvery,
+            saveEvery: saveEvery, initFrom: o.string("init"))
         let model = try MEKModel(config: config, device: device, seed: mix(settings.seed, 0x1417))
         if let initPath = settings.initFrom {
             let file = try SafetensorsFile(contentsOfFile: initPath)
@@ -82,9 +89,9 @@ enum TrainCommand {
         }
         let loaded = try ModelCheckpoint.load(path: run.last.path, device: device, log: note)
         let trainer = try Trainer(settings: settings, dataset: dataset, model: loaded.model, run: run, resume: true, log: { print($0) })
-        try run.truncateLogs(after: trainer.step)
+        try run.truncateLogs(after: trainer.completedSteps)
         let target = try o.int("steps", min: 1) ?? settings.steps
-        print("resuming \(run.url.path) at step \(trainer.step), training to step \(target)")
+        print("resuming \(run.url.path) at step \(trainer.completedSteps), training to step \(target)")
         try finish(trainer, until: target)
     }
 

@@ -141,7 +141,7 @@ final class TrainerRunTests: XCTestCase {
         try trainerB.save()
         let reloaded = try ModelCheckpoint.load(path: runB.last.path, device: d, log: { _ in })
         let trainerC = try Trainer(settings: try runB.loadSettings(), dataset: data, model: reloaded.model, run: runB, resume: true, log: { _ in })
-        XCTAssertEqual(trainerC.step, 3)
+        XCTAssertEqual(trainerC.completedSteps, 3)
         trainerC.onStep = { lossesB.append($0.loss) }
         try trainerC.train()
         XCTAssertEqual(lossesA.count, 6)
@@ -157,10 +157,39 @@ final class TrainerRunTests: XCTestCase {
         for key in ["step", "loss", "loss_cls", "loss_att", "lr", "samples_per_second"] { XCTAssertNotNil(first?[key], key) }
     }
 
+    /// A small imbalanced 3-class set whose classes differ by the colour of a blob at a random place,
+    /// with noise: easy enough that a few dozen steps must learn it, so a failure means the loop is
+    /// broken. (Colour, not position: Swin has no absolute position embedding and pools globally.)
+    static func blobDataset(in folder: URL) throws -> Dataset {
+        var rng = SeededRandom(seed: 21)
+        for (split, counts) in [("train", [48, 24, 12]), ("test", [10, 10, 10])] {
+            for (c, n) in counts.enumerated() {
+                let dir = folder.appendingPathComponent("\(split)/class\(c)")
+                try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+                for i in 0..<n {
+                    var px = [UInt8](repeating: 0, count: 28 * 28 * 3)
+                    let (cx, cy) = (9 + Int(rng.next() % 10), 9 + Int(rng.next() % 10))
+                    for y in 0..<28 { for x in 0..<28 {
+                        let inside = (x - cx) * (x - cx) + (y - cy) * (y - cy) <= 81
+                        for ch in 0..<3 {
+                            let v = Float(inside && ch == c ? 220 : 70) + rng.normal() * 25
+                            px[(y * 28 + x) * 3 + ch] = UInt8(max(0, min(255, v)))
+                        }
+                    } }
+                    try ImageCodec.encodePNG(RGBImage(width: 28, height: 28, pixels: px)).write(to: dir.appendingPathComponent("\(i).png"))
+                }
+            }
+        }
+        return try DatasetReader.read(DatasetOptions(root: folder.path))
+    }
+
     func testShortRunReducesLossAndBeatsChanceOnMeanClassAccuracy() throws {
         let d = CPUDevice(threads: 2)
-        let data = try Self.dataset()
-        let s = try settings(data, steps: 80, lr: 0.1, augment: .flip)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("fer-blobs-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let data = try Self.blobDataset(in: folder)
+        var s = try settings(data, steps: 100, method: "ce", lr: 0.25, augment: .none)
+        s.model.numClasses = 3
         let run = freshRun()
         try run.create(settings: s)
         let trainer = try Trainer(settings: s, dataset: data, model: try MEKModel(config: s.model, device: d, seed: 4), run: run, resume: false, log: { _ in })
@@ -168,7 +197,8 @@ final class TrainerRunTests: XCTestCase {
         trainer.onStep = { losses.append($0.loss_cls) }
         let metrics = try XCTUnwrap(try trainer.train())
         let early = losses.prefix(10).reduce(0, +) / 10, late = losses.suffix(10).reduce(0, +) / 10
-        XCTAssertLessThan(late, early * 0.9, "classification loss \(early) -> \(late)")
-        XCTAssertGreaterThan(metrics.meanClassAccuracy, 1.0 / 7 + 0.05, metrics.table())
+        XCTAssertLessThan(late, early * 0.8, "classification loss \(early) -> \(late)")
+        // Chance is 1/3 on this balanced test split.
+        XCTAssertGreaterThan(metrics.meanClassAccuracy, 0.5, metrics.table())
     }
 }

@@ -19,7 +19,10 @@ final class CPUBuffer: DeviceBuffer {
     deinit { pool.release(pointer, count: count) }
 }
 
-/// Free blocks by element count, bounded by `limitBytes` of idle memory.
+/// Free blocks by size class, bounded by `limitBytes` of idle memory. Requests are rounded up to a
+/// size class (the top 3 bits of the count kept, so at most 12.5% slack): activations and the
+/// gradient temporaries of backward then share blocks even when their sizes differ a little,
+/// which keeps the process's resident memory near the live peak.
 final class CPUMemoryPool: @unchecked Sendable {
     private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
     private var idleBytes = 0
@@ -28,24 +31,31 @@ final class CPUMemoryPool: @unchecked Sendable {
 
     init(limitBytes: Int = 4 << 30) { self.limitBytes = limitBytes }
 
+    static func sizeClass(_ count: Int) -> Int {
+        let n = max(16, count)
+        let shift = max(0, (Int.bitWidth - n.leadingZeroBitCount) - 3)
+        return ((n + (1 << shift) - 1) >> shift) << shift
+    }
+
     func acquire(_ count: Int) -> UnsafeMutablePointer<Float> {
+        let size = Self.sizeClass(count)
         lock.lock()
-        if let p = free[count]?.popLast() {
-            idleBytes -= max(1, count) * 4
+        if let p = free[size]?.popLast() {
+            idleBytes -= size * 4
             lock.unlock()
             return p
         }
         lock.unlock()
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: max(1, count) * 4, alignment: 64)
-        return raw.bindMemory(to: Float.self, capacity: max(1, count))
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: size * 4, alignment: 64)
+        return raw.bindMemory(to: Float.self, capacity: size)
     }
 
     func release(_ p: UnsafeMutablePointer<Float>, count: Int) {
-        let bytes = max(1, count) * 4
+        let size = Self.sizeClass(count)
         lock.lock()
-        if idleBytes + bytes <= limitBytes {
-            free[count, default: []].append(p)
-            idleBytes += bytes
+        if idleBytes + size * 4 <= limitBytes {
+            free[size, default: []].append(p)
+            idleBytes += size * 4
             lock.unlock()
         } else {
             lock.unlock()
@@ -148,6 +158,32 @@ public final class CPUDevice: Device {
         let work = Double(m) * Double(n) * Double(max(k, 1)) * Double(batch)
         if workers <= 1 || work < 2e5 {
             for i in 0..<batch { single(i, rows: 0..<m, cols: 0..<n) }
+        } else if batch == 1 && k >= 8 * max(m, n) && m * n <= 1 << 18 {
+            // Weight gradients (a small m x n result summed over many tokens): split k, give each
+            // thread its own partial result, then add the partials. Row or column blocks of such a
+            // small result would leave each thread a skinny, inefficient product.
+            let blocks = workers
+            let size = (k + blocks - 1) / blocks
+            var partials = [Float](repeating: 0, count: blocks * m * n)
+            partials.withUnsafeMutableBufferPointer { part in
+                let base = part.baseAddress!
+                DispatchQueue.concurrentPerform(iterations: blocks) { t in
+                    let lo = t * size, hi = min(k, lo + size)
+                    guard lo < hi else { return }
+                    let aBlock = transA ? pa + lo * lda : pa + lo
+                    let bBlock = transB ? pb + lo : pb + lo * ldb
+                    cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(hi - lo), alpha,
+                                aBlock, Int32(lda), bBlock, Int32(ldb), 0, base + t * m * n, Int32(n))
+                }
+                for r in 0..<m {
+                    let crow = pc + r * ldc
+                    for j in 0..<n { crow[j] = beta == 0 ? 0 : crow[j] * beta }
+                    for t in 0..<blocks {
+                        let prow = base + t * m * n + r * n
+                        for j in 0..<n { crow[j] += prow[j] }
+                    }
+                }
+            }
         } else if batch >= workers {
             parallelFor(batch) { r in for i in r { single(i, rows: 0..<m, cols: 0..<n) } }
         } else if m >= n {

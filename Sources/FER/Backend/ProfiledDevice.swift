@@ -16,6 +16,8 @@ public final class ProfiledDevice: Device {
     public private(set) var operationSeconds: [String: Double] = [:]
     /// Floating-point operations issued through `gemm`.
     public private(set) var gemmFlops: Double = 0
+    /// Seconds per GEMM shape (`m x n x k`, transposes, batch), to find the slow products.
+    public private(set) var gemmShapeSeconds: [String: Double] = [:]
     private let synchronize: () -> Void
 
     /// - Parameter synchronize: waits until the wrapped device has finished its queued work.
@@ -24,7 +26,7 @@ public final class ProfiledDevice: Device {
         self.synchronize = synchronize
     }
 
-    public func reset() { seconds = [:]; calls = [:]; operationSeconds = [:]; gemmFlops = 0 }
+    public func reset() { seconds = [:]; calls = [:]; operationSeconds = [:]; gemmFlops = 0; gemmShapeSeconds = [:] }
 
     @inline(__always)
     private func timed<T>(_ category: OpCategory, function: String = #function, _ body: () throws -> T) rethrows -> T {
@@ -50,6 +52,11 @@ public final class ProfiledDevice: Device {
     public func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: Tensor, lda: Int, strideA: Int,
                      b: Tensor, ldb: Int, strideB: Int, beta: Float, c: Tensor, ldc: Int, strideC: Int, batch: Int) {
         gemmFlops += 2 * Double(m) * Double(n) * Double(k) * Double(batch)
+        let start = DispatchTime.now().uptimeNanoseconds
+        defer {
+            let key = "\(m)x\(n)x\(k)\(transA ? " tA" : "")\(transB ? " tB" : "")\(batch > 1 ? " b\(batch)" : "")"
+            gemmShapeSeconds[key, default: 0] += Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        }
         timed(.matmul) {
             base.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, strideA: strideA,
                       b: b, ldb: ldb, strideB: strideB, beta: beta, c: c, ldc: ldc, strideC: strideC, batch: batch)

@@ -31,8 +31,8 @@ public enum ModelCheckpoint {
         }
         var metadata = extraMetadata
         metadata["format"] = "pt"
-        metadata[configKey] = String(decoding: try JSONEncoder().encode(model.config), as: UTF8.self)
-        metadata[classesKey] = String(decoding: try JSONEncoder().encode(classNames), as: UTF8.self)
+        metadata[configKey] = String(decoding: try stableJSON(model.config), as: UTF8.self)
+        metadata[classesKey] = String(decoding: try stableJSON(classNames), as: UTF8.self)
         try AtomicFile.write(SafetensorsFile.serialize(tensors, metadata: metadata), to: url)
     }
 

@@ -32,9 +32,9 @@ public enum SyntheticDataset {
         for (split, total, salt) in [("train", spec.train, UInt64(1)), ("test", spec.test, UInt64(2))] where total > 0 {
             let counts = SyntheticFaces.classCounts(total: total, imbalance: spec.imbalance)
             var rng = SeededRandom(seed: mix(spec.seed, salt))
-            var labels: [Int] = []
-            for (c, n) in counts.enumerated() { labels += Array(repeating: c, count: n) }
-            labels.shuffle(using: &rng)
+            // Our own shuffle, not the standard library's, whose algorithm may change between
+            // Swift versions: the same seed must give the same files.
+            let labels = SyntheticFaces.sampleLabels(counts: counts, rng: &rng)
             let digits = split == "train" ? 5 : 4
             let names = labels.indices.map { split + "_" + String(format: "%0\(digits)d", $0 + 1) + ".jpg" }
             var failures = [String?](repeating: nil, count: labels.count)
@@ -55,7 +55,7 @@ public enum SyntheticDataset {
         }
         try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8),
                              to: folder.appendingPathComponent(DatasetReader.rafdbListName))
-        try AtomicFile.write(try JSONEncoder().encode(spec), to: folder.appendingPathComponent(markerName))
+        try AtomicFile.write(try stableJSON(spec), to: folder.appendingPathComponent(markerName))
     }
 
     /// The cache folder for `spec` (under `$FER_CACHE`, else `~/.cache/swift-fer`).

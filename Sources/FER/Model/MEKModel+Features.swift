@@ -5,6 +5,7 @@ extension MEKModel {
     /// `forward_features` does. For comparing backbones with other implementations.
     func features(images: Tensor, batch: Int) throws -> (tokens: [Float], normed: [Float]) {
         let pass = try predict(images: images, batch: batch)
-        return (try device.read(pass.head.norm.x), try device.read(pass.head.normed))
+        guard let head = pass.head else { preconditionFailure("a fresh forward pass keeps the head's activations") }
+        return (try device.read(head.norm.x), try device.read(head.normed))
     }
 }

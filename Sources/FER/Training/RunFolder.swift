@@ -26,9 +26,7 @@ public struct RunFolder: Sendable {
 
     public func create(settings: TrainingSettings) throws {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try AtomicFile.write(try encoder.encode(settings), to: config)
+        try AtomicFile.write(try stableJSON(settings, pretty: true), to: config)
         for file in [metrics, evaluations] { try Data().write(to: file) }
     }
 
@@ -42,9 +40,7 @@ public struct RunFolder: Sendable {
     }
 
     public func appendStep(_ record: Trainer.StepRecord) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try append(try encoder.encode(record), to: metrics)
+        try append(try stableJSON(record), to: metrics)
     }
 
     public func appendEvaluation(_ metrics: ClassificationMetrics, step: Int) throws {
@@ -70,7 +66,11 @@ public struct RunFolder: Sendable {
             throw FileError.cannotWrite(file.path, "cannot open for appending")
         }
         defer { try? handle.close() }
-        handle.seekToEndOfFile()
-        handle.write(line + Data("\n".utf8))
+        do {
+            try handle.seekToEnd()
+            try handle.write(contentsOf: line + Data("\n".utf8))
+        } catch {
+            throw FileError.cannotWrite(file.path, "\(error)")
+        }
     }
 }

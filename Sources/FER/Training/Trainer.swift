@@ -11,7 +11,7 @@ public final class Trainer {
     public let model: MEKModel
     public let run: RunFolder
     let device: Device
-    let m: Tensor, v: Tensor, gradNormSquared: Tensor, classWeights: Tensor
+    let step: TrainingStep
     var progress: TrainingProgress
     let log: (String) -> Void
 
@@ -38,23 +38,22 @@ public final class Trainer {
         self.run = run
         self.log = log
         device = model.device
-        let count = model.parameters.layout.totalCount
-        m = try device.makeTensor([count])
-        v = try device.makeTensor([count])
-        gradNormSquared = try device.makeTensor([1])
-        classWeights = try device.makeTensor([settings.classWeights.count])
-        try device.write(settings.classWeights, to: classWeights)
+        step = try TrainingStep(model: model, loss: settings.loss, batch: settings.batch)
+        step.weightDecay = settings.weightDecay
+        step.clipNorm = settings.clipNorm
         if resume {
+            let count = model.parameters.layout.totalCount
             let (saved, mv, vv) = try TrainingStateFile.load(from: run.lastState.path, parameterCount: count)
-            try device.write(mv, to: m)
-            try device.write(vv, to: v)
+            try device.write(mv, to: step.m)
+            try device.write(vv, to: step.v)
             progress = saved
         } else {
             progress = TrainingProgress(step: 0, sampler: SamplerPosition(), dropPathRandom: SeededRandom(seed: mix(settings.seed, 0xD209)))
         }
     }
 
-    public var step: Int { progress.step }
+    /// Updates done so far.
+    public var completedSteps: Int { progress.step }
 
     /// Trains until `until` updates have been made in total (default: the configured steps).
     @discardableResult
@@ -66,10 +65,6 @@ public final class Trainer {
         let loader = try BatchLoader(samples: dataset.train, pipeline: pipeline, batchSize: b, training: true,
                                      seed: settings.seed, start: progress.sampler)
         defer { loader.stop() }
-        let loss = settings.loss
-        let packed = loss.usesFlippedView ? 2 * b : b
-        let images = try device.makeTensor([packed, config.inChannels, config.imageSize, config.imageSize])
-        let rowsPerHalf = b * config.inChannels * config.imageSize
         var lastMetrics: ClassificationMetrics? = nil
         var rng: SeededRandom? = progress.dropPathRandom
         let started = Date()
@@ -77,25 +72,9 @@ public final class Trainer {
         while progress.step < total {
             let stepStart = Date()
             guard let batch = try loader.next() else { break }
-            try device.write(batch.images, to: images.rows(0..<b))
-            if loss.usesFlippedView {
-                device.flipLastAxis(images.rows(0..<b), rows: rowsPerHalf, width: config.imageSize, into: images.rows(b..<packed))
-            }
-            let pass = try model.forward(images: images, batch: packed, dropPath: &rng)
-            let (value, dlogits, dcams) = try loss.evaluate(device: device, pass: pass, labels: batch.labels,
-                                                            classWeightsTensor: classWeights, grid: config.finalResolution)
-            guard value.total.isFinite else {
-                throw TrainingError.diverged(step: progress.step, loss: value.total)
-            }
-            model.parameters.zeroGradients()
-            try model.backward(pass, dlogits: dlogits, dcams: dcams)
-            device.sumOfSquares(model.parameters.gradients, into: gradNormSquared, accumulate: false)
             let lr = settings.schedule.rate(at: progress.step)
-            device.adamW(parameters: model.parameters.values, gradients: model.parameters.gradients, m: m, v: v,
-                         gradNormSquared: gradNormSquared,
-                         settings: AdamWStep(learningRate: Float(lr), step: progress.step + 1, maxGradNorm: settings.clipNorm,
-                                             weightDecay: settings.weightDecay))
-            let gradNorm = try device.read(gradNormSquared)[0].squareRoot()
+            let result = try step.run(images: batch.images, labels: batch.labels, lr: lr, step: progress.step, dropPath: &rng)
+            let value = result.loss, gradNorm = result.gradNorm
             progress.step += 1
             progress.sampler = batch.position
             progress.sampler.batch += 1
@@ -149,7 +128,7 @@ public final class Trainer {
     public func save() throws {
         try ModelCheckpoint.save(model, classNames: dataset.classNames, to: run.last,
                                  extraMetadata: ["fer.step": "\(progress.step)"])
-        try TrainingStateFile.save(progress: progress, m: try device.read(m), v: try device.read(v), to: run.lastState)
+        try TrainingStateFile.save(progress: progress, m: try device.read(step.m), v: try device.read(step.v), to: run.lastState)
     }
 }
 

@@ -22,7 +22,7 @@ public enum TrainingStateFile {
     static let progressKey = "fer.training_progress"
 
     public static func save(progress: TrainingProgress, m: [Float], v: [Float], to url: URL) throws {
-        let json = String(decoding: try JSONEncoder().encode(progress), as: UTF8.self)
+        let json = String(decoding: try stableJSON(progress), as: UTF8.self)
         let data = SafetensorsFile.serialize([("adam.m", [m.count], m), ("adam.v", [v.count], v)],
                                              metadata: [progressKey: json])
         try AtomicFile.write(data, to: url)
