@@ -171,6 +171,27 @@ final class RunReportTests: XCTestCase {
         XCTAssertTrue(html.contains("<td>method</td><td>mek</td><td>ce</td>"))
     }
 
+    func testAnInterruptedOrEmptyRunStillGetsAPage() throws {
+        let folder = try temporaryFolder()
+        let run = try copyOfFixture(in: folder, name: "cut")
+        let handle = try FileHandle(forWritingTo: run.metrics)
+        handle.seekToEndOfFile()
+        handle.write(Data("{\"epoch\":1,\"loss\":0.4".utf8))  // killed mid-line
+        try handle.close()
+        let log = try RunLog.read(run)
+        XCTAssertEqual(log.steps.count, 40)
+        XCTAssertEqual(log.skippedLines, 1)
+        XCTAssertTrue(RunReport.page([(log, nil)]).html.contains("<td>unreadable log lines skipped</td><td>1</td>"))
+        // Nothing logged yet: every chart says so, the page still parses.
+        let fresh = try copyOfFixture(in: folder, name: "fresh")
+        for file in [fresh.metrics, fresh.evaluations] { try Data().write(to: file) }
+        let page = RunReport.page([(try RunLog.read(fresh), nil)])
+        XCTAssertEqual(parse(page.html).svgTitles, page.chartTitles)
+        XCTAssertEqual(page.chartTitles.count, 4, "no per-class or confusion chart without an evaluation")
+        XCTAssertTrue(page.html.contains("No evaluation in eval.jsonl yet."))
+        XCTAssertThrowsError(try RunLog.read(RunFolder(folder.appendingPathComponent("nothing-here"))))
+    }
+
     func testChartHelpers() {
         XCTAssertEqual(SVGChart.ticks(0, 1), [0, 0.2, 0.4, 0.6, 0.8, 1])
         XCTAssertEqual(SVGChart.ticks(0, 20000), [0, 5000, 10000, 15000, 20000])
