@@ -108,6 +108,7 @@ enum TrainCommand {
         print("run folder: \(trainer.run.url.path)")
         print("  weights: \(trainer.run.last.lastPathComponent) (last), \(trainer.run.best.lastPathComponent) (best mean class accuracy)")
         print("  logs:    metrics.jsonl, eval.jsonl, config.json")
+        ReportCommand.afterTraining(trainer)
     }
 
     static func describe(_ s: TrainingSettings, dataset: Dataset, device: Device, run: RunFolder) {
