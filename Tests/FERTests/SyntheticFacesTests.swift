@@ -138,7 +138,7 @@ final class SyntheticFacesTests: XCTestCase {
         var q = p
         q.mouthOpening = 1
         q.mouthCurvature = 0.9
-        let (upper, lower) = rowDifferences(p, q, split: 40, lowerFrom: 70)
+        let (upper, lower) = rowDifferences(p, q, split: 40, lowerFrom: 58)
         XCTAssertEqual(upper, 0)
         XCTAssertGreaterThan(lower, 112 * 255)
     }

@@ -98,7 +98,7 @@ public struct FaceParameters: Equatable, Codable, Sendable {
     public var yaw: Float = 0
     /// In-plane rotation in radians.
     public var roll: Float = 0
-    public var scale: Float = 1
+    public var scale: Float = 1.55
     /// Translation of the face centre, in half-image units.
     public var offsetX: Float = 0
     public var offsetY: Float = 0
@@ -273,7 +273,8 @@ extension FaceParameters {
 
         yaw = min(max(0.33 * rng.normal(), -0.8), 0.8)
         roll = min(max(0.09 * rng.normal(), -0.25), 0.25)
-        scale = u(0.95, 1.18)
+        // Tight crops like RAF-DB's aligned faces: brows to chin fill the frame.
+        scale = u(1.45, 1.7)
         offsetX = min(max(0.04 * rng.normal(), -0.1), 0.1)
         offsetY = min(max(0.04 * rng.normal(), -0.1), 0.1)
         lightAngle = u(0, 2 * Float.pi)
@@ -449,7 +450,9 @@ private struct Canvas {
         ppu = half * max(p.scale, 0.05)
         cosR = cos(p.roll); sinR = sin(p.roll)
         ox = half * (1 + p.offsetX)
-        oy = half * (1.06 + p.offsetY)
+        // The point between the eyes and the mouth (0.2 face units below the centre) sits at the
+        // image centre, moved by the offset.
+        oy = half * (1 + p.offsetY) - 0.2 * ppu
     }
 
     @inline(__always) func toPixel(_ q: SIMD2<Float>) -> SIMD2<Float> {
