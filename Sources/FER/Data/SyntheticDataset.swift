@@ -10,12 +10,16 @@ public enum SyntheticDataset {
         public var seed: UInt64
         /// Largest / smallest class frequency; nil keeps RAF-DB's own proportions (about 17).
         public var imbalance: Float?
+        /// The renderer's version: a cache made by an older renderer is rebuilt, not reused.
+        public var renderer: Int = SyntheticDataset.rendererVersion
         public init(train: Int = 4000, test: Int = 1000, seed: UInt64 = 1, imbalance: Float? = nil) {
             self.train = train; self.test = test; self.seed = seed; self.imbalance = imbalance
         }
     }
 
     static let markerName = "synthetic.json"
+    /// Bumped whenever `SyntheticFaces` draws differently.
+    public static let rendererVersion = 2
 
     /// Writes the dataset into `folder` (created if needed). The marker file naming the spec is
     /// written last, so an interrupted write is redone rather than used.
@@ -63,7 +67,7 @@ public enum SyntheticDataset {
         let base = ProcessInfo.processInfo.environment["FER_CACHE"].map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/swift-fer")
         let imbalance = spec.imbalance.map { String(format: "-r%g", $0) } ?? ""
-        return base.appendingPathComponent("synthetic-\(spec.train)-\(spec.test)-s\(spec.seed)\(imbalance)")
+        return base.appendingPathComponent("synthetic-v\(spec.renderer)-\(spec.train)-\(spec.test)-s\(spec.seed)\(imbalance)")
     }
 
     /// The cached folder for `spec`, built on first use.
