@@ -1,0 +1,261 @@
+// Batched row-major GEMM: C_z = alpha * op(A_z) op(B_z) + beta * C_z for z < batch, where op(A) is
+// M x K, op(B) is K x N, and matrix z starts stride* z elements after the tensor's offset. With
+// beta == 0, C is written without being read (BLAS semantics).
+//
+// Two families; the host picks one per device from its tile table (OpenCLTuning.swift) and passes
+// the tile sizes as -D defines:
+//   gemm_rb_*  register-blocked, no local memory: each work-item computes RB_TM rows of C in
+//              registers and reads A and B straight from memory (CPU-shaped: what PoCL vectorizes).
+//   gemm_lt_*  local-memory tiles: a work-group stages LT_TSK-deep slices of A and B in local memory
+//              and each work-item computes LT_WPTM x LT_WPTN outputs (GPU-shaped).
+// Suffixes: nn, nt, tn, tt = (A transposed?, B transposed?). Any M, N, K, lda, ldb, ldc, offset and
+// batch stride work: tiles that stick out of C take a guarded path.
+//
+// Every kernel takes the same arguments:
+//   (M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB, beta, C, cOff, ldc, strideC)
+
+#ifndef RB_TM
+#define RB_TM 4        // rows of C per work-item (register blocked)
+#endif
+#ifndef RB_VW
+#define RB_VW 8        // columns of C per work-item in the outer-product kernels: one floatRB_VW per row
+#endif
+#ifndef RB_TND
+#define RB_TND 4       // columns of C per work-item in the dot-product (NT) kernel
+#endif
+#ifndef RB_KV
+#define RB_KV 8        // k-vector width of the dot-product (NT) kernel
+#endif
+#ifndef LT_TSM
+#define LT_TSM 64      // tile rows per work-group (local-tile kernels)
+#endif
+#ifndef LT_TSN
+#define LT_TSN 64      // tile columns per work-group
+#endif
+#ifndef LT_TSK
+#define LT_TSK 16      // tile depth staged in local memory
+#endif
+#ifndef LT_WPTM
+#define LT_WPTM 4      // rows per work-item
+#endif
+#ifndef LT_WPTN
+#define LT_WPTN 4      // columns per work-item
+#endif
+
+#define GEMM_CAT_(a, b) a##b
+#define GEMM_CAT(a, b) GEMM_CAT_(a, b)
+#define VECW GEMM_CAT(float, RB_VW)
+#define VLOADW GEMM_CAT(vload, RB_VW)
+#define VSTOREW GEMM_CAT(vstore, RB_VW)
+#define VECK GEMM_CAT(float, RB_KV)
+#define VLOADK GEMM_CAT(vload, RB_KV)
+
+#define LT_RTSM (LT_TSM / LT_WPTM)   // work-items along M in a work-group
+#define LT_RTSN (LT_TSN / LT_WPTN)   // work-items along N
+
+#define GEMM_ARGS                                                                         \
+    const int M, const int N, const int K, const float alpha,                             \
+    __global const float* A, const int aOff, const int lda, const int strideA,            \
+    __global const float* B, const int bOff, const int ldb, const int strideB,            \
+    const float beta, __global float* C, const int cOff, const int ldc, const int strideC
+
+// op(A)[m, k] and op(B)[k, n].
+#define OPA(ta, m, k) ((ta) ? A[(k) * lda + (m)] : A[(m) * lda + (k)])
+#define OPB(tb, k, n) ((tb) ? B[(n) * ldb + (k)] : B[(k) * ldb + (n)])
+
+inline float gemm_hsum(VECK v) {
+#if RB_KV == 16
+    float8 a = v.lo + v.hi; float4 b = a.lo + a.hi; float2 c = b.lo + b.hi; return c.x + c.y;
+#elif RB_KV == 8
+    float4 b = v.lo + v.hi; float2 c = b.lo + b.hi; return c.x + c.y;
+#elif RB_KV == 4
+    float2 c = v.lo + v.hi; return c.x + c.y;
+#else
+#error "RB_KV must be 4, 8 or 16"
+#endif
+}
+
+inline void gemm_store(__global float* C, const int index, const float acc, const float alpha, const float beta) {
+    C[index] = beta == 0.0f ? alpha * acc : alpha * acc + beta * C[index];
+}
+
+// The guarded path: an mc x nc corner of C (mc, nc <= the item's tile), one scalar at a time.
+inline void gemm_edge(const int ta, const int tb, const int m0, const int n0, const int mc, const int nc,
+                      const int K, const float alpha, __global const float* A, const int lda,
+                      __global const float* B, const int ldb, const float beta, __global float* C, const int ldc) {
+    for (int i = 0; i < mc; ++i) {
+        for (int j = 0; j < nc; ++j) {
+            float acc = 0.0f;
+            for (int k = 0; k < K; ++k) acc = fma(OPA(ta, m0 + i, k), OPB(tb, k, n0 + j), acc);
+            gemm_store(C, (m0 + i) * ldc + n0 + j, acc, alpha, beta);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Register-blocked family. Global size: (ceil(N / cols-per-item), ceil(M / RB_TM), batch).
+
+// Outer-product form for B not transposed (rows of B are contiguous): per k, one vector load of
+// B[k, n0 .. n0 + RB_VW) and RB_TM scalars of op(A), RB_TM vector FMAs.
+inline void gemm_rb_outer(const int ta, const int tb, GEMM_ARGS) {
+    const int n0 = get_global_id(0) * RB_VW, m0 = get_global_id(1) * RB_TM, z = get_global_id(2);
+    if (m0 >= M || n0 >= N) return;
+    A += aOff + z * strideA; B += bOff + z * strideB; C += cOff + z * strideC;
+    if (m0 + RB_TM > M || n0 + RB_VW > N) {
+        gemm_edge(ta, tb, m0, n0, min(RB_TM, M - m0), min(RB_VW, N - n0), K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    VECW acc[RB_TM];
+    #pragma unroll
+    for (int i = 0; i < RB_TM; ++i) acc[i] = (VECW)(0.0f);
+    for (int k = 0; k < K; ++k) {
+        VECW b;
+        if (tb) {
+            float tmp[RB_VW];
+            #pragma unroll
+            for (int j = 0; j < RB_VW; ++j) tmp[j] = B[(n0 + j) * ldb + k];
+            b = VLOADW(0, tmp);
+        } else {
+            b = VLOADW(0, B + k * ldb + n0);
+        }
+        #pragma unroll
+        for (int i = 0; i < RB_TM; ++i) acc[i] = fma((VECW)(OPA(ta, m0 + i, k)), b, acc[i]);
+    }
+    #pragma unroll
+    for (int i = 0; i < RB_TM; ++i) {
+        __global float* c = C + (m0 + i) * ldc + n0;
+        VECW r = alpha * acc[i];
+        if (beta != 0.0f) r += beta * VLOADW(0, c);
+        VSTOREW(r, 0, c);
+    }
+}
+
+// Dot-product form for A not transposed and B transposed (both k-contiguous, the `x W^T` of a
+// linear layer): RB_TM x RB_TND accumulators, each a vector over RB_KV consecutive k.
+inline void gemm_rb_dot(GEMM_ARGS) {
+    const int n0 = get_global_id(0) * RB_TND, m0 = get_global_id(1) * RB_TM, z = get_global_id(2);
+    if (m0 >= M || n0 >= N) return;
+    A += aOff + z * strideA; B += bOff + z * strideB; C += cOff + z * strideC;
+    if (m0 + RB_TM > M || n0 + RB_TND > N) {
+        gemm_edge(0, 1, m0, n0, min(RB_TM, M - m0), min(RB_TND, N - n0), K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+    VECK acc[RB_TM][RB_TND];
+    #pragma unroll
+    for (int i = 0; i < RB_TM; ++i) {
+        #pragma unroll
+        for (int j = 0; j < RB_TND; ++j) acc[i][j] = (VECK)(0.0f);
+    }
+    int k = 0;
+    for (; k + RB_KV <= K; k += RB_KV) {
+        VECK a[RB_TM], b[RB_TND];
+        #pragma unroll
+        for (int i = 0; i < RB_TM; ++i) a[i] = VLOADK(0, A + (m0 + i) * lda + k);
+        #pragma unroll
+        for (int j = 0; j < RB_TND; ++j) b[j] = VLOADK(0, B + (n0 + j) * ldb + k);
+        #pragma unroll
+        for (int i = 0; i < RB_TM; ++i) {
+            #pragma unroll
+            for (int j = 0; j < RB_TND; ++j) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+        }
+    }
+    #pragma unroll
+    for (int i = 0; i < RB_TM; ++i) {
+        #pragma unroll
+        for (int j = 0; j < RB_TND; ++j) {
+            float s = gemm_hsum(acc[i][j]);
+            for (int kk = k; kk < K; ++kk) s = fma(A[(m0 + i) * lda + kk], B[(n0 + j) * ldb + kk], s);
+            gemm_store(C, (m0 + i) * ldc + n0 + j, s, alpha, beta);
+        }
+    }
+}
+
+__kernel void gemm_rb_nn(GEMM_ARGS) { gemm_rb_outer(0, 0, M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB, beta, C, cOff, ldc, strideC); }
+__kernel void gemm_rb_tn(GEMM_ARGS) { gemm_rb_outer(1, 0, M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB, beta, C, cOff, ldc, strideC); }
+__kernel void gemm_rb_tt(GEMM_ARGS) { gemm_rb_outer(1, 1, M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB, beta, C, cOff, ldc, strideC); }
+__kernel void gemm_rb_nt(GEMM_ARGS) { gemm_rb_dot(M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB, beta, C, cOff, ldc, strideC); }
+
+// ---------------------------------------------------------------------------------------------
+// Local-tile family. Work-group (LT_RTSN, LT_RTSM, 1) computes an LT_TSM x LT_TSN tile of C;
+// global size (ceil(N / LT_TSN) * LT_RTSN, ceil(M / LT_TSM) * LT_RTSM, batch). Work-item (tn, tm)
+// owns rows tm + i * LT_RTSM and columns tn + j * LT_RTSN of the tile (strided, so neighbouring
+// work-items touch neighbouring addresses). Slices outside op(A) or op(B) are staged as zeros.
+
+inline void gemm_lt(const int ta, const int tb, __local float* As, __local float* Bs, GEMM_ARGS) {
+    const int tn = get_local_id(0), tm = get_local_id(1), z = get_global_id(2);
+    const int n0 = get_group_id(0) * LT_TSN, m0 = get_group_id(1) * LT_TSM;
+    const int tid = tm * LT_RTSN + tn, threads = LT_RTSM * LT_RTSN;
+    A += aOff + z * strideA; B += bOff + z * strideB; C += cOff + z * strideC;
+    float acc[LT_WPTM][LT_WPTN];
+    #pragma unroll
+    for (int i = 0; i < LT_WPTM; ++i) {
+        #pragma unroll
+        for (int j = 0; j < LT_WPTN; ++j) acc[i][j] = 0.0f;
+    }
+    for (int k0 = 0; k0 < K; k0 += LT_TSK) {
+        // Stage As[k][m] and Bs[k][n]; the loop order follows the contiguous axis in memory.
+        for (int l = tid; l < LT_TSK * LT_TSM; l += threads) {
+            const int kk = ta ? l / LT_TSM : l % LT_TSK;
+            const int mm = ta ? l % LT_TSM : l / LT_TSK;
+            const int m = m0 + mm, k = k0 + kk;
+            As[kk * LT_TSM + mm] = (m < M && k < K) ? OPA(ta, m, k) : 0.0f;
+        }
+        for (int l = tid; l < LT_TSK * LT_TSN; l += threads) {
+            const int kk = tb ? l % LT_TSK : l / LT_TSN;
+            const int nn = tb ? l / LT_TSK : l % LT_TSN;
+            const int n = n0 + nn, k = k0 + kk;
+            Bs[kk * LT_TSN + nn] = (n < N && k < K) ? OPB(tb, k, n) : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int kk = 0; kk < LT_TSK; ++kk) {
+            float a[LT_WPTM], b[LT_WPTN];
+            #pragma unroll
+            for (int i = 0; i < LT_WPTM; ++i) a[i] = As[kk * LT_TSM + tm + i * LT_RTSM];
+            #pragma unroll
+            for (int j = 0; j < LT_WPTN; ++j) b[j] = Bs[kk * LT_TSN + tn + j * LT_RTSN];
+            #pragma unroll
+            for (int i = 0; i < LT_WPTM; ++i) {
+                #pragma unroll
+                for (int j = 0; j < LT_WPTN; ++j) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+            }
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    #pragma unroll
+    for (int i = 0; i < LT_WPTM; ++i) {
+        const int m = m0 + tm + i * LT_RTSM;
+        if (m >= M) continue;
+        #pragma unroll
+        for (int j = 0; j < LT_WPTN; ++j) {
+            const int n = n0 + tn + j * LT_RTSN;
+            if (n < N) gemm_store(C, m * ldc + n, acc[i][j], alpha, beta);
+        }
+    }
+}
+
+#define GEMM_LT_KERNEL(name, ta, tb)                                                             \
+    __kernel __attribute__((reqd_work_group_size(LT_RTSN, LT_RTSM, 1))) void name(GEMM_ARGS) {  \
+        __local float As[LT_TSK * LT_TSM];                                                       \
+        __local float Bs[LT_TSK * LT_TSN];                                                       \
+        gemm_lt(ta, tb, As, Bs, M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB,     \
+                beta, C, cOff, ldc, strideC);                                                    \
+    }
+
+GEMM_LT_KERNEL(gemm_lt_nn, 0, 0)
+GEMM_LT_KERNEL(gemm_lt_nt, 0, 1)
+GEMM_LT_KERNEL(gemm_lt_tn, 1, 0)
+GEMM_LT_KERNEL(gemm_lt_tt, 1, 1)
+
+// ---------------------------------------------------------------------------------------------
+// Split-K: a product with a long K and a small C runs as `splits` partial products (batched over
+// K slices) into `parts [splits, M, N]`, then this kernel forms C = alpha * sum + beta * C.
+// Global size (N, M) rounded up.
+__kernel void gemm_splitk_reduce(__global const float* parts, const int pOff, const int splits, const int M, const int N,
+                                 const float alpha, const float beta,
+                                 __global float* C, const int cOff, const int ldc) {
+    const int n = get_global_id(0), m = get_global_id(1);
+    if (m >= M || n >= N) return;
+    float s = 0.0f;
+    for (int p = 0; p < splits; ++p) s += parts[pOff + (p * M + m) * N + n];
+    gemm_store(C + cOff, m * ldc + n, s, alpha, beta);
+}
