@@ -23,7 +23,7 @@ let package = Package(
         .executableTarget(name: "fer", dependencies: ["FER"], path: "Sources/fer-cli"),
         .testTarget(
             name: "FERTests",
-            dependencies: ["FER"],
+            dependencies: ["FER", "Kernels"],
             path: "Tests/FERTests",
             exclude: ["Fixtures"]
         ),

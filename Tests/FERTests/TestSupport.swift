@@ -21,14 +21,23 @@ enum TestSupport {
     /// hide a broken CI.
     static func openCLDevice() throws -> OpenCLDevice {
         try skipIfOpenCLDisabled()
-        return try sharedOpenCL.get()
+        return try explained(sharedOpenCL)
     }
 
     /// A second process-wide OpenCL device that runs the GPU-shaped kernels (local-memory GEMM tiles,
     /// split-K, the GPU work-group sizes) whatever the device is, so PoCL checks them too.
     static func openCLDeviceWithGPUTuning() throws -> OpenCLDevice {
         try skipIfOpenCLDisabled()
-        return try sharedOpenCLGPUTuned.get()
+        return try explained(sharedOpenCLGPUTuned)
+    }
+
+    struct OpenCLUnavailable: Error, CustomStringConvertible {
+        let reason: Error
+        var description: String { "OpenCL tests cannot run: \(reason). Set FER_SKIP_OPENCL=1 to skip them deliberately." }
+    }
+
+    private static func explained(_ result: Result<OpenCLDevice, Error>) throws -> OpenCLDevice {
+        do { return try result.get() } catch { throw OpenCLUnavailable(reason: error) }
     }
 
     static func skipIfOpenCLDisabled() throws {
