@@ -5,7 +5,8 @@
 // Two families; the host picks one per device from its tile table (OpenCLTuning.swift) and passes
 // the tile sizes as -D defines:
 //   gemm_rb_*  register-blocked, no local memory: each work-item computes RB_TM rows of C in
-//              registers and reads A and B straight from memory (CPU-shaped: what PoCL vectorizes).
+//              registers and reads A and B straight from memory, the group walking K in blocks
+//              of RB_KB (CPU-shaped: what PoCL vectorizes, with cache blocking).
 //   gemm_lt_*  local-memory tiles: a work-group stages LT_TSK-deep slices of A and B in local memory
 //              and each work-item computes LT_WPTM x LT_WPTN outputs (GPU-shaped).
 // Suffixes: nn, nt, tn, tt = (A transposed?, B transposed?). Any M, N, K, lda, ldb, ldc, offset and
@@ -25,6 +26,9 @@
 #endif
 #ifndef RB_KV
 #define RB_KV 8        // k-vector width of the dot-product (NT) kernel
+#endif
+#ifndef RB_KB
+#define RB_KB 128      // K block walked in step by a work-group (a multiple of RB_KV)
 #endif
 #ifndef LT_TSM
 #define LT_TSM 64      // tile rows per work-group (local-tile kernels)
@@ -79,93 +83,118 @@ inline void gemm_store(__global float* C, const int index, const float acc, cons
     C[index] = beta == 0.0f ? alpha * acc : alpha * acc + beta * C[index];
 }
 
-// The guarded path: an mc x nc corner of C (mc, nc <= the item's tile), one scalar at a time.
-inline void gemm_edge(const int ta, const int tb, const int m0, const int n0, const int mc, const int nc,
-                      const int K, const float alpha, __global const float* A, const int lda,
-                      __global const float* B, const int ldb, const float beta, __global float* C, const int ldc) {
-    for (int i = 0; i < mc; ++i) {
-        for (int j = 0; j < nc; ++j) {
-            float acc = 0.0f;
-            for (int k = 0; k < K; ++k) acc = fma(OPA(ta, m0 + i, k), OPB(tb, k, n0 + j), acc);
-            gemm_store(C, (m0 + i) * ldc + n0 + j, acc, alpha, beta);
-        }
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
-// Register-blocked family. Global size: (ceil(N / cols-per-item), ceil(M / RB_TM), batch).
+// Register-blocked family. Global size: (ceil(N / cols-per-item), ceil(M / RB_TM), batch) rounded
+// up to the work-group (RB_GX, RB_GY, 1). Each work-item keeps its outputs in registers and reads A
+// and B straight from global memory. The K loop runs in blocks of RB_KB with a work-group barrier
+// after each block: no data passes through it; it makes a CPU runtime (PoCL runs the work-items of
+// a group one after another between barriers) walk K in step across the group, so the group's
+// slices of A and B stay in cache (cache blocking). Every work-item reaches every barrier: items
+// past the edge of C compute nothing, and items on the edge clamp their loads inside the matrices
+// and store only their own outputs.
 
-// Outer-product form for B not transposed (rows of B are contiguous): per k, one vector load of
-// B[k, n0 .. n0 + RB_VW) and RB_TM scalars of op(A), RB_TM vector FMAs.
+// Outer-product form for op(B) rows: per k, one vector of op(B)[k, nb .. nb + RB_VW) and RB_TM
+// scalars of op(A), RB_TM vector FMAs. An edge item whose columns stick out shifts its vector
+// left to end at column N (when N >= RB_VW) and stores only its own columns.
 inline void gemm_rb_outer(const int ta, const int tb, GEMM_ARGS) {
     const int n0 = get_global_id(0) * RB_VW, m0 = get_global_id(1) * RB_TM, z = get_global_id(2);
-    if (m0 >= M || n0 >= N) return;
     A += aOff + z * strideA; B += bOff + z * strideB; C += cOff + z * strideC;
-    if (m0 + RB_TM > M || n0 + RB_VW > N) {
-        gemm_edge(ta, tb, m0, n0, min(RB_TM, M - m0), min(RB_VW, N - n0), K, alpha, A, lda, B, ldb, beta, C, ldc);
-        return;
-    }
+    const bool active = m0 < M && n0 < N;
+    const bool narrow = N < RB_VW;                       // no full vector fits: gather with guards
+    const int nb = (n0 + RB_VW <= N || narrow) ? n0 : N - RB_VW;
+    int rows[RB_TM];
+    #pragma unroll
+    for (int i = 0; i < RB_TM; ++i) rows[i] = min(m0 + i, M - 1);
     VECW acc[RB_TM];
     #pragma unroll
     for (int i = 0; i < RB_TM; ++i) acc[i] = (VECW)(0.0f);
-    for (int k = 0; k < K; ++k) {
-        VECW b;
-        if (tb) {
-            float tmp[RB_VW];
-            #pragma unroll
-            for (int j = 0; j < RB_VW; ++j) tmp[j] = B[(n0 + j) * ldb + k];
-            b = VLOADW(0, tmp);
-        } else {
-            b = VLOADW(0, B + k * ldb + n0);
+    for (int k0 = 0; k0 < K; k0 += RB_KB) {
+        const int k1 = min(K, k0 + RB_KB);
+        if (active) {
+            for (int k = k0; k < k1; ++k) {
+                VECW b;
+                if (tb || narrow) {
+                    float tmp[RB_VW];
+                    #pragma unroll
+                    for (int j = 0; j < RB_VW; ++j) tmp[j] = (nb + j < N) ? OPB(tb, k, nb + j) : 0.0f;
+                    b = VLOADW(0, tmp);
+                } else {
+                    b = VLOADW(0, B + k * ldb + nb);
+                }
+                #pragma unroll
+                for (int i = 0; i < RB_TM; ++i) acc[i] = fma((VECW)(OPA(ta, rows[i], k)), b, acc[i]);
+            }
         }
-        #pragma unroll
-        for (int i = 0; i < RB_TM; ++i) acc[i] = fma((VECW)(OPA(ta, m0 + i, k)), b, acc[i]);
+        barrier(CLK_GLOBAL_MEM_FENCE);
     }
+    if (!active) return;
     #pragma unroll
     for (int i = 0; i < RB_TM; ++i) {
-        __global float* c = C + (m0 + i) * ldc + n0;
-        VECW r = alpha * acc[i];
-        if (beta != 0.0f) r += beta * VLOADW(0, c);
-        VSTOREW(r, 0, c);
+        if (m0 + i >= M) break;
+        __global float* c = C + (m0 + i) * ldc;
+        if (nb == n0 && n0 + RB_VW <= N) {
+            VECW r = alpha * acc[i];
+            if (beta != 0.0f) r += beta * VLOADW(0, c + n0);
+            VSTOREW(r, 0, c + n0);
+        } else {
+            float tmp[RB_VW];
+            VSTOREW(acc[i], 0, tmp);
+            #pragma unroll
+            for (int j = 0; j < RB_VW; ++j) {
+                if (nb + j >= n0 && nb + j < N) gemm_store(c, nb + j, tmp[j], alpha, beta);
+            }
+        }
     }
 }
 
 // Dot-product form for A not transposed and B transposed (both k-contiguous, the `x W^T` of a
-// linear layer): RB_TM x RB_TND accumulators, each a vector over RB_KV consecutive k.
+// linear layer): RB_TM x RB_TND accumulators, each a vector over RB_KV consecutive k. Edge items
+// clamp their rows and columns (both are k-contiguous rows in memory) and store only their own.
 inline void gemm_rb_dot(GEMM_ARGS) {
     const int n0 = get_global_id(0) * RB_TND, m0 = get_global_id(1) * RB_TM, z = get_global_id(2);
-    if (m0 >= M || n0 >= N) return;
     A += aOff + z * strideA; B += bOff + z * strideB; C += cOff + z * strideC;
-    if (m0 + RB_TM > M || n0 + RB_TND > N) {
-        gemm_edge(0, 1, m0, n0, min(RB_TM, M - m0), min(RB_TND, N - n0), K, alpha, A, lda, B, ldb, beta, C, ldc);
-        return;
-    }
+    const bool active = m0 < M && n0 < N;
+    __global const float* arow[RB_TM];
+    __global const float* brow[RB_TND];
+    #pragma unroll
+    for (int i = 0; i < RB_TM; ++i) arow[i] = A + min(m0 + i, M - 1) * lda;
+    #pragma unroll
+    for (int j = 0; j < RB_TND; ++j) brow[j] = B + min(n0 + j, N - 1) * ldb;
     VECK acc[RB_TM][RB_TND];
     #pragma unroll
     for (int i = 0; i < RB_TM; ++i) {
         #pragma unroll
         for (int j = 0; j < RB_TND; ++j) acc[i][j] = (VECK)(0.0f);
     }
-    int k = 0;
-    for (; k + RB_KV <= K; k += RB_KV) {
-        VECK a[RB_TM], b[RB_TND];
-        #pragma unroll
-        for (int i = 0; i < RB_TM; ++i) a[i] = VLOADK(0, A + (m0 + i) * lda + k);
-        #pragma unroll
-        for (int j = 0; j < RB_TND; ++j) b[j] = VLOADK(0, B + (n0 + j) * ldb + k);
-        #pragma unroll
-        for (int i = 0; i < RB_TM; ++i) {
-            #pragma unroll
-            for (int j = 0; j < RB_TND; ++j) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+    const int kv = K - K % RB_KV;                          // the part of K done in vectors
+    for (int k0 = 0; k0 < kv; k0 += RB_KB) {
+        const int k1 = min(kv, k0 + RB_KB);
+        if (active) {
+            for (int k = k0; k < k1; k += RB_KV) {
+                VECK a[RB_TM], b[RB_TND];
+                #pragma unroll
+                for (int i = 0; i < RB_TM; ++i) a[i] = VLOADK(0, arow[i] + k);
+                #pragma unroll
+                for (int j = 0; j < RB_TND; ++j) b[j] = VLOADK(0, brow[j] + k);
+                #pragma unroll
+                for (int i = 0; i < RB_TM; ++i) {
+                    #pragma unroll
+                    for (int j = 0; j < RB_TND; ++j) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+                }
+            }
         }
+        barrier(CLK_GLOBAL_MEM_FENCE);
     }
+    if (!active) return;
     #pragma unroll
     for (int i = 0; i < RB_TM; ++i) {
         #pragma unroll
         for (int j = 0; j < RB_TND; ++j) {
-            float s = gemm_hsum(acc[i][j]);
-            for (int kk = k; kk < K; ++kk) s = fma(A[(m0 + i) * lda + kk], B[(n0 + j) * ldb + kk], s);
-            gemm_store(C, (m0 + i) * ldc + n0 + j, s, alpha, beta);
+            if (m0 + i < M && n0 + j < N) {
+                float s = gemm_hsum(acc[i][j]);
+                for (int k = kv; k < K; ++k) s = fma(arow[i][k], brow[j][k], s);
+                gemm_store(C, (m0 + i) * ldc + n0 + j, s, alpha, beta);
+            }
         }
     }
 }

@@ -220,7 +220,7 @@ public final class OpenCLDevice: Device {
         case .registerBlocked:
             let cols = (!transA && transB) ? t.rbDotColumns : t.rbVectorWidth
             try runtime.launch("gemm_rb_" + suffix, global: [(n + cols - 1) / cols, (m + t.rbRows - 1) / t.rbRows, batch],
-                               local: [8, 8, 1], args)
+                               local: [t.rbGroupX, t.rbGroupY, 1], args)
         case .localTiles:
             let gx = t.ltTileN / t.ltWorkN, gy = t.ltTileM / t.ltWorkM
             try runtime.launch("gemm_lt_" + suffix,
