@@ -1,10 +1,18 @@
-// Window attention, fused: one work-group of ATT_WG items per (window, head) pair, with q, k, v
-// and the N x N score matrix of that pair in local memory (sizes set by the host per call).
+// Window attention, fused: one work-group of ATT_WG items per (window, head) pair, in two shapes.
+//   window_attention_*       q, k, v and the N x N scores of the pair in local memory, the work
+//                            spread over (row, column) pairs (GPU-shaped).
+//   window_attention_*_rows  one work-item per query row (then per key row in backward), reading
+//                            q, k, v from global memory (cache-resident) with float4 dot products
+//                            and a row of scores in private memory; N <= ATT_MAXN (CPU-shaped: few
+//                            barriers, which PoCL pays for per work-group).
 // Layouts: qkv [windows * N, 3C] (q, k, v blocks, each head-major, C = heads * D); bias
 // [heads, N, N]; mask [windowsPerImage, N, N]; out [windows * N, C]; probs [windows, heads, N, N].
 
 #ifndef ATT_WG
 #define ATT_WG 64
+#endif
+#ifndef ATT_MAXN
+#define ATT_MAXN 64    // most tokens per window the _rows kernels hold in private memory
 #endif
 
 // out[h, e] = table[index[e], h]; the index holds integral values stored as float. Global (heads * N*N).
@@ -160,4 +168,98 @@ __kernel void relative_bias_scatter(__global const float* summed, const int sOff
         if ((int)index[iOff + e] == r) acc += summed[sOff + h * nn + e];
     }
     dtable[tOff + i] = acc;
+}
+
+// a . b over D floats, in float4 chunks.
+inline float att_dot(__global const float* a, __global const float* b, const int D) {
+    float4 acc = (float4)(0.0f);
+    int j = 0;
+    for (; j + 4 <= D; j += 4) acc = fma(vload4(0, a + j), vload4(0, b + j), acc);
+    float s = (acc.x + acc.y) + (acc.z + acc.w);
+    for (; j < D; ++j) s = fma(a[j], b[j], s);
+    return s;
+}
+
+// out[j] = scale * sum_{i < count} w[i * wStride] * rows[i * rowStride + j] for j < D.
+inline void att_weighted_rows(__global const float* w, const int wStride, const int count,
+                              __global const float* rows, const int rowStride, const int D, const float scale,
+                              __global float* out) {
+    int j = 0;
+    for (; j + 4 <= D; j += 4) {
+        float4 acc = (float4)(0.0f);
+        for (int i = 0; i < count; ++i) acc = fma((float4)(w[i * wStride]), vload4(0, rows + i * rowStride + j), acc);
+        vstore4(acc * scale, 0, out + j);
+    }
+    for (; j < D; ++j) {
+        float acc = 0.0f;
+        for (int i = 0; i < count; ++i) acc = fma(w[i * wStride], rows[i * rowStride + j], acc);
+        out[j] = acc * scale;
+    }
+}
+
+// Forward, one work-item per query row t. Global (windows * heads * ATT_WG), no barriers.
+__kernel __attribute__((reqd_work_group_size(ATT_WG, 1, 1)))
+void window_attention_forward_rows(__global const float* qkv, const int qkvOff, __global const float* bias,
+                                   const int biasOff, __global const float* mask, const int maskOff, const int hasMask,
+                                   const float scale, const int N, const int D, const int heads,
+                                   const int windowsPerImage, __global float* out, const int outOff,
+                                   __global float* probs, const int probsOff) {
+    const int item = get_group_id(0);
+    const int w = item / heads, h = item % heads;
+    const int C = heads * D, rowStride = 3 * C;
+    __global const float* base = qkv + qkvOff + w * N * rowStride + h * D;
+    __global float* p = probs + probsOff + item * N * N;
+    for (int t = get_local_id(0); t < N; t += ATT_WG) {
+        __global const float* q = base + t * rowStride;
+        __global const float* bh = bias + biasOff + (h * N + t) * N;
+        __global const float* mw = mask + maskOff + ((w % windowsPerImage) * N + t) * N;
+        float s[ATT_MAXN];
+        float mx = -INFINITY;
+        for (int m = 0; m < N; ++m) {
+            float v = att_dot(q, base + m * rowStride + C, D) * scale + bh[m];
+            if (hasMask) v += mw[m];
+            s[m] = v;
+            mx = fmax(mx, v);
+        }
+        float sum = 0.0f;
+        for (int m = 0; m < N; ++m) { s[m] = exp(s[m] - mx); sum += s[m]; }
+        const float inv = 1.0f / sum;
+        for (int m = 0; m < N; ++m) p[t * N + m] = s[m] * inv;
+        att_weighted_rows(p + t * N, 1, N, base + 2 * C, rowStride, D, 1.0f, out + outOff + (w * N + t) * C + h * D);
+    }
+}
+
+// Backward in three phases separated by work-group barriers: dV per key row m (reads P); dS and
+// dQ per query row t (overwrites P with dS); dK per key row m (reads dS).
+// Global (windows * heads * ATT_WG).
+__kernel __attribute__((reqd_work_group_size(ATT_WG, 1, 1)))
+void window_attention_backward_rows(__global const float* dout, const int doutOff, __global const float* qkv,
+                                    const int qkvOff, __global float* probs, const int probsOff, const float scale,
+                                    const int N, const int D, const int heads, __global float* dqkv,
+                                    const int dqkvOff) {
+    const int item = get_group_id(0), lid = get_local_id(0);
+    const int w = item / heads, h = item % heads;
+    const int C = heads * D, rowStride = 3 * C;
+    __global const float* base = qkv + qkvOff + w * N * rowStride + h * D;
+    __global const float* g = dout + doutOff + w * N * C + h * D;
+    __global float* dbase = dqkv + dqkvOff + w * N * rowStride + h * D;
+    __global float* p = probs + probsOff + item * N * N;
+    for (int m = lid; m < N; m += ATT_WG) {
+        att_weighted_rows(p + m, N, N, g, C, D, 1.0f, dbase + m * rowStride + 2 * C);
+    }
+    barrier(CLK_GLOBAL_MEM_FENCE);
+    for (int t = lid; t < N; t += ATT_WG) {
+        float dp[ATT_MAXN];
+        float dot = 0.0f;
+        for (int m = 0; m < N; ++m) {
+            dp[m] = att_dot(g + t * C, base + m * rowStride + 2 * C, D);
+            dot += p[t * N + m] * dp[m];
+        }
+        for (int m = 0; m < N; ++m) p[t * N + m] = p[t * N + m] * (dp[m] - dot);
+        att_weighted_rows(p + t * N, 1, N, base + C, rowStride, D, scale, dbase + t * rowStride);
+    }
+    barrier(CLK_GLOBAL_MEM_FENCE);
+    for (int m = lid; m < N; m += ATT_WG) {
+        att_weighted_rows(p + m, N, N, base, rowStride, D, scale, dbase + m * rowStride + C);
+    }
 }

@@ -1,6 +1,8 @@
 // Fused layer norm over the last axis of a rows x cols matrix, forward and backward.
-// Forward and the dx part of backward: one work-group of NORM_WG items per row, reducing in local
-// memory (two passes, mean then centred squares, like the CPU reference). The weight and bias
+// Forward and the dx part of backward come in two shapes: one work-group of NORM_WG items per row,
+// reducing in local memory (GPU), and `_rows`, one work-item per row looping over its columns (CPU:
+// no barriers, and PoCL pays per work-group). Both take two passes, mean then centred squares,
+// like the CPU reference. The weight and bias
 // gradients sum over rows: layer_norm_param_partials writes per-chunk partials and the
 // column_reduce kernel of reductions.cl adds them up, so no float atomics are needed.
 
@@ -88,4 +90,51 @@ __kernel void layer_norm_param_partials(__global const float* dy, const int dyOf
     }
     partial[pOff + chunk * 2 * cols + c] = sw;
     partial[pOff + chunk * 2 * cols + cols + c] = sb;
+}
+
+// layer_norm_forward with one work-item per row. Global (rows).
+__kernel void layer_norm_forward_rows(__global const float* x, const int xOff, __global const float* w, const int wOff,
+                                      __global const float* b, const int bOff, __global float* y, const int yOff,
+                                      __global float* mean, const int meanOff, __global float* rstd, const int rstdOff,
+                                      const int rows, const int cols, const float eps) {
+    const int row = get_global_id(0);
+    if (row >= rows) return;
+    __global const float* in = x + xOff + row * cols;
+    __global float* out = y + yOff + row * cols;
+    const float invN = 1.0f / (float)cols;
+    float s = 0.0f;
+    for (int j = 0; j < cols; ++j) s += in[j];
+    const float mu = s * invN;
+    float sq = 0.0f;
+    for (int j = 0; j < cols; ++j) { const float d = in[j] - mu; sq += d * d; }
+    const float rs = 1.0f / sqrt(sq * invN + eps);
+    mean[meanOff + row] = mu;
+    rstd[rstdOff + row] = rs;
+    for (int j = 0; j < cols; ++j) out[j] = (in[j] - mu) * rs * w[wOff + j] + b[bOff + j];
+}
+
+// layer_norm_backward_dx with one work-item per row. Global (rows).
+__kernel void layer_norm_backward_dx_rows(__global const float* dy, const int dyOff, __global const float* x,
+                                          const int xOff, __global const float* w, const int wOff,
+                                          __global const float* mean, const int meanOff, __global const float* rstd,
+                                          const int rstdOff, __global float* dx, const int dxOff, const int rows,
+                                          const int cols) {
+    const int row = get_global_id(0);
+    if (row >= rows) return;
+    __global const float* in = x + xOff + row * cols;
+    __global const float* g = dy + dyOff + row * cols;
+    __global float* out = dx + dxOff + row * cols;
+    const float mu = mean[meanOff + row], rs = rstd[rstdOff + row];
+    const float invN = 1.0f / (float)cols;
+    float sg = 0.0f, sgx = 0.0f;
+    for (int j = 0; j < cols; ++j) {
+        const float gw = g[j] * w[wOff + j];
+        sg += gw;
+        sgx += gw * (in[j] - mu) * rs;
+    }
+    const float mG = sg * invN, mGX = sgx * invN;
+    for (int j = 0; j < cols; ++j) {
+        const float xhat = (in[j] - mu) * rs;
+        out[j] += rs * (g[j] * w[wOff + j] - mG - xhat * mGX);
+    }
 }

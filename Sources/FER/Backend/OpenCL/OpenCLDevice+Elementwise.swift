@@ -52,6 +52,11 @@ extension OpenCLDevice {
 
     public func layerNorm(_ x: Tensor, weight: Tensor, bias: Tensor, into y: Tensor,
                           mean: Tensor, rstd: Tensor, rows: Int, cols: Int, eps: Float) {
+        if tuning.rowKernels {
+            launch1D("layer_norm_forward_rows", rows, [.tensor(x), .tensor(weight), .tensor(bias), .tensor(y), .tensor(mean),
+                                                       .tensor(rstd), .int(rows), .int(cols), .float(eps)])
+            return
+        }
         let g = tuning.normGroup
         launch("layer_norm_forward", global: [rows * g], local: [g],
                [.tensor(x), .tensor(weight), .tensor(bias), .tensor(y), .tensor(mean), .tensor(rstd), .int(cols), .float(eps)])
@@ -60,9 +65,14 @@ extension OpenCLDevice {
     public func layerNormBackward(dy: Tensor, x: Tensor, weight: Tensor, mean: Tensor, rstd: Tensor,
                                   dx: Tensor, dweight: Tensor, dbias: Tensor, rows: Int, cols: Int) {
         guard rows > 0, cols > 0 else { return }
-        let g = tuning.normGroup
-        launch("layer_norm_backward_dx", global: [rows * g], local: [g],
-               [.tensor(dy), .tensor(x), .tensor(weight), .tensor(mean), .tensor(rstd), .tensor(dx), .int(cols)])
+        if tuning.rowKernels {
+            launch1D("layer_norm_backward_dx_rows", rows, [.tensor(dy), .tensor(x), .tensor(weight), .tensor(mean),
+                                                           .tensor(rstd), .tensor(dx), .int(rows), .int(cols)])
+        } else {
+            let g = tuning.normGroup
+            launch("layer_norm_backward_dx", global: [rows * g], local: [g],
+                   [.tensor(dy), .tensor(x), .tensor(weight), .tensor(mean), .tensor(rstd), .tensor(dx), .int(cols)])
+        }
         run {
             let chunks = (rows + Self.rowsPerChunk - 1) / Self.rowsPerChunk
             let partial = try scratch(chunks * 2 * cols)

@@ -13,6 +13,13 @@ extension OpenCLDevice {
 
     private func moveWindows(grid: GridShape, window: Int, shift: Int, gridTensor: Tensor, windowTensor: Tensor,
                              toWindows: Bool, accumulate: Bool) {
+        if tuning.rowKernels {
+            launch1D("window_move_rows", grid.tokens, [
+                .tensor(gridTensor), .tensor(windowTensor), .int(grid.height), .int(grid.width), .int(grid.channels),
+                .int(window), .int(shift), .int(grid.tokens), .int(toWindows ? 1 : 0), .int(accumulate ? 1 : 0),
+            ])
+            return
+        }
         launch1D("window_move", grid.count, [
             .tensor(gridTensor), .tensor(windowTensor), .int(grid.height), .int(grid.width), .int(grid.channels),
             .int(window), .int(shift), .int(grid.count), .int(toWindows ? 1 : 0), .int(accumulate ? 1 : 0),
@@ -20,13 +27,21 @@ extension OpenCLDevice {
     }
 
     public func patchMerge(_ x: Tensor, grid: GridShape, into out: Tensor) {
-        launch1D("patch_merge", grid.count, [.tensor(x), .tensor(out), .int(grid.height), .int(grid.width),
-                                             .int(grid.channels), .int(grid.count), .int(1)])
+        mergeMove(grid: grid, x: x, merged: out, forward: true)
     }
 
     public func patchMergeBackward(_ dout: Tensor, grid: GridShape, into dx: Tensor) {
-        launch1D("patch_merge", grid.count, [.tensor(dx), .tensor(dout), .int(grid.height), .int(grid.width),
-                                             .int(grid.channels), .int(grid.count), .int(0)])
+        mergeMove(grid: grid, x: dx, merged: dout, forward: false)
+    }
+
+    private func mergeMove(grid: GridShape, x: Tensor, merged: Tensor, forward: Bool) {
+        let shape: [KernelArgument] = [.int(grid.height), .int(grid.width), .int(grid.channels)]
+        if tuning.rowKernels {
+            let tokens = grid.tokens / 4
+            launch1D("patch_merge_rows", tokens, [.tensor(x), .tensor(merged)] + shape + [.int(tokens), .int(forward ? 1 : 0)])
+        } else {
+            launch1D("patch_merge", grid.count, [.tensor(x), .tensor(merged)] + shape + [.int(grid.count), .int(forward ? 1 : 0)])
+        }
     }
 
     public func patchify(_ images: Tensor, batch: Int, channels: Int, height: Int, width: Int, patch: Int, into out: Tensor) {

@@ -68,6 +68,9 @@ final class OpenCLRuntime {
     /// The options the program was built with.
     let buildOptions: String
     private var kernels: [String: cl_kernel] = [:]
+    /// When set, every launch waits for its kernel and adds its wall time here, by kernel name
+    /// (for benchmarks; it serializes host and device).
+    var profile: [String: (launches: Int, seconds: Double)]?
 
     /// Creates the context and queue on `info`'s device and builds every kernel file with `tuning`.
     init(device info: OpenCLDeviceInfo, tuning: OpenCLTuning) throws {
@@ -183,8 +186,16 @@ final class OpenCLRuntime {
         var globalSizes = zip(global, local).map { g, l in (g + l - 1) / l * l }
         var localSizes = local
         for g in globalSizes { _ = try int32(g, "the work size of \(name)") }
+        let start = profile == nil ? 0 : DispatchTime.now().uptimeNanoseconds
+        if profile != nil { try clCheck(clFinish(queue), "clFinish") }
         try clCheck(clEnqueueNDRangeKernel(queue, k, cl_uint(global.count), nil, &globalSizes, &localSizes, 0, nil, nil),
                     "clEnqueueNDRangeKernel(\(name))")
+        if let p = profile {
+            try clCheck(clFinish(queue), "clFinish")
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            let old = p[name] ?? (0, 0)
+            profile?[name] = (old.launches + 1, old.seconds + seconds)
+        }
     }
 
     /// The `cl_mem` behind a tensor of this runtime's context.

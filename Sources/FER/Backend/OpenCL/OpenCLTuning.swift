@@ -29,11 +29,17 @@ public struct OpenCLTuning: Equatable, CustomStringConvertible {
     public var splitKGroupsPerUnit = 0, splitKMinSlice = 512
     /// Work-group sizes (powers of two): layer norm rows, reductions, window attention, 1-D kernels.
     public var normGroup = 64, reduceGroup = 256, attentionGroup = 64, elementGroup = 256
+    /// Row kernels: layer norm, window moves and window attention with one work-item per row or
+    /// token (CPU-shaped) instead of work spread over a group per row (GPU-shaped).
+    public var rowKernels = false
+    /// Most tokens per window the row-shaped attention kernels hold in private memory (`ATT_MAXN`).
+    public var attentionMaxTokens = 64
 
     public var description: String {
         switch gemm {
         case .registerBlocked:
-            return "\(name): gemm rb \(rbRows)x\(rbVectorWidth) (nt \(rbRows)x\(rbDotColumns)/k\(rbDotVector))"
+            return "\(name): gemm rb \(rbRows)x\(rbVectorWidth) (nt \(rbRows)x\(rbDotColumns)/k\(rbDotVector)), "
+                + "k block \(rbBlockK), group \(rbGroupX)x\(rbGroupY)" + (rowKernels ? ", row kernels" : "")
         case .localTiles:
             return "\(name): gemm lt \(ltTileM)x\(ltTileN)x\(ltTileK), \(ltWorkM)x\(ltWorkN) per item"
                 + (splitKGroupsPerUnit > 0 ? ", split-K" : "")
@@ -44,7 +50,7 @@ public struct OpenCLTuning: Equatable, CustomStringConvertible {
     var defines: [String: Int] {
         ["RB_TM": rbRows, "RB_VW": rbVectorWidth, "RB_TND": rbDotColumns, "RB_KV": rbDotVector, "RB_KB": rbBlockK,
          "LT_TSM": ltTileM, "LT_TSN": ltTileN, "LT_TSK": ltTileK, "LT_WPTM": ltWorkM, "LT_WPTN": ltWorkN,
-         "NORM_WG": normGroup, "RED_WG": reduceGroup, "ATT_WG": attentionGroup]
+         "NORM_WG": normGroup, "RED_WG": reduceGroup, "ATT_WG": attentionGroup, "ATT_MAXN": attentionMaxTokens]
     }
 
     /// Work-items per work-group of the local-tile GEMM.
@@ -52,7 +58,7 @@ public struct OpenCLTuning: Equatable, CustomStringConvertible {
 
     /// CPU devices (PoCL measured ~35 GFLOP/s with float8 rows and 4x8 outputs per item against ~8
     /// for 16x16 local tiles).
-    public static let cpu = OpenCLTuning(name: "cpu", gemm: .registerBlocked)
+    public static let cpu = OpenCLTuning(name: "cpu", gemm: .registerBlocked, rowKernels: true)
     /// NVIDIA and AMD GPUs: 64x64x16 tiles in local memory, 4x4 outputs per work-item (256 items).
     public static let largeGPU = OpenCLTuning(name: "gpu-64", gemm: .localTiles, splitKGroupsPerUnit: 2,
                                               normGroup: 128, reduceGroup: 256, attentionGroup: 128)
