@@ -40,7 +40,7 @@ __kernel void scale_samples(__global const float* x, const int xOff, __global co
 // and GELU is a large share of a training step. |x| < 0.75: the Maclaurin series of erf to x^17;
 // otherwise erf = 1 - t Q(t) exp(-x^2) with t = 1 / (1 + 0.3275911 |x|) and Q a degree-7
 // polynomial least-squares fitted to erfc(x) exp(x^2) / t on [0.75, 6] (fit error 1e-9).
-inline float fer_erf(const float x) {
+float fer_erf(const float x) {
     const float ax = fabs(x), z = ax * ax;
     const float series = ax * (1.1283791670955126f + z * (-0.37612638903183754f + z * (0.11283791670955126f
         + z * (-0.026866170645131252f + z * (0.005223977625442188f + z * (-0.0008548327023450852f

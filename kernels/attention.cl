@@ -171,7 +171,7 @@ __kernel void relative_bias_scatter(__global const float* summed, const int sOff
 }
 
 // a . b over D floats, in float4 chunks.
-inline float att_dot(__global const float* a, __global const float* b, const int D) {
+float att_dot(__global const float* a, __global const float* b, const int D) {
     float4 acc = (float4)(0.0f);
     int j = 0;
     for (; j + 4 <= D; j += 4) acc = fma(vload4(0, a + j), vload4(0, b + j), acc);
@@ -181,7 +181,7 @@ inline float att_dot(__global const float* a, __global const float* b, const int
 }
 
 // out[j] = scale * sum_{i < count} w[i * wStride] * rows[i * rowStride + j] for j < D.
-inline void att_weighted_rows(__global const float* w, const int wStride, const int count,
+void att_weighted_rows(__global const float* w, const int wStride, const int count,
                               __global const float* rows, const int rowStride, const int D, const float scale,
                               __global float* out) {
     int j = 0;

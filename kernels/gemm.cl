@@ -67,7 +67,7 @@
 #define OPA(ta, m, k) ((ta) ? A[(k) * lda + (m)] : A[(m) * lda + (k)])
 #define OPB(tb, k, n) ((tb) ? B[(n) * ldb + (k)] : B[(k) * ldb + (n)])
 
-inline float gemm_hsum(VECK v) {
+float gemm_hsum(VECK v) {
 #if RB_KV == 16
     float8 a = v.lo + v.hi; float4 b = a.lo + a.hi; float2 c = b.lo + b.hi; return c.x + c.y;
 #elif RB_KV == 8
@@ -79,7 +79,7 @@ inline float gemm_hsum(VECK v) {
 #endif
 }
 
-inline void gemm_store(__global float* C, const int index, const float acc, const float alpha, const float beta) {
+void gemm_store(__global float* C, const int index, const float acc, const float alpha, const float beta) {
     C[index] = beta == 0.0f ? alpha * acc : alpha * acc + beta * C[index];
 }
 
@@ -96,7 +96,7 @@ inline void gemm_store(__global float* C, const int index, const float acc, cons
 // Outer-product form for op(B) rows: per k, one vector of op(B)[k, nb .. nb + RB_VW) and RB_TM
 // scalars of op(A), RB_TM vector FMAs. An edge item whose columns stick out shifts its vector
 // left to end at column N (when N >= RB_VW) and stores only its own columns.
-inline void gemm_rb_outer(const int ta, const int tb, GEMM_ARGS) {
+void gemm_rb_outer(const int ta, const int tb, GEMM_ARGS) {
     const int n0 = get_global_id(0) * RB_VW, m0 = get_global_id(1) * RB_TM, z = get_global_id(2);
     A += aOff + z * strideA; B += bOff + z * strideB; C += cOff + z * strideC;
     const bool active = m0 < M && n0 < N;
@@ -150,7 +150,7 @@ inline void gemm_rb_outer(const int ta, const int tb, GEMM_ARGS) {
 // Dot-product form for A not transposed and B transposed (both k-contiguous, the `x W^T` of a
 // linear layer): RB_TM x RB_TND accumulators, each a vector over RB_KV consecutive k. Edge items
 // clamp their rows and columns (both are k-contiguous rows in memory) and store only their own.
-inline void gemm_rb_dot(GEMM_ARGS) {
+void gemm_rb_dot(GEMM_ARGS) {
     const int n0 = get_global_id(0) * RB_TND, m0 = get_global_id(1) * RB_TM, z = get_global_id(2);
     A += aOff + z * strideA; B += bOff + z * strideB; C += cOff + z * strideC;
     const bool active = m0 < M && n0 < N;
@@ -210,7 +210,7 @@ __kernel void gemm_rb_nt(GEMM_ARGS) { gemm_rb_dot(M, N, K, alpha, A, aOff, lda, 
 // owns rows tm + i * LT_RTSM and columns tn + j * LT_RTSN of the tile (strided, so neighbouring
 // work-items touch neighbouring addresses). Slices outside op(A) or op(B) are staged as zeros.
 
-inline void gemm_lt(const int ta, const int tb, __local float* As, __local float* Bs, GEMM_ARGS) {
+void gemm_lt(const int ta, const int tb, __local float* As, __local float* Bs, GEMM_ARGS) {
     const int tn = get_local_id(0), tm = get_local_id(1), z = get_global_id(2);
     const int n0 = get_group_id(0) * LT_TSN, m0 = get_group_id(1) * LT_TSM;
     const int tid = tm * LT_RTSN + tn, threads = LT_RTSM * LT_RTSN;

@@ -10,7 +10,7 @@
 #define NORM_WG 64     // work-group size per row (a power of two)
 #endif
 
-inline float group_sum_norm(__local float* scratch, float v) {
+float group_sum_norm(__local float* scratch, float v) {
     const int lid = get_local_id(0);
     scratch[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);

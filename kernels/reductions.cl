@@ -48,7 +48,7 @@ __kernel void mean_tokens_backward(__global const float* dout, const int dOff, c
     dx[dxOff + i] += dout[dOff + b * channels + c] * (1.0f / (float)tokens);
 }
 
-inline float group_sum_red(__local float* scratch, float v) {
+float group_sum_red(__local float* scratch, float v) {
     const int lid = get_local_id(0);
     scratch[lid] = v;
     barrier(CLK_LOCAL_MEM_FENCE);
