@@ -9,8 +9,9 @@
 //              of RB_KB (CPU-shaped: what PoCL vectorizes, with cache blocking).
 //   gemm_lt_*  local-memory tiles: a work-group stages LT_TSK-deep slices of A and B in local memory
 //              and each work-item computes LT_WPTM x LT_WPTN outputs (GPU-shaped).
-// Suffixes: nn, nt, tn, tt = (A transposed?, B transposed?). Any M, N, K, lda, ldb, ldc, offset and
-// batch stride work: tiles that stick out of C take a guarded path.
+// Suffixes: nn, nt, tn, tt = (A transposed?, B transposed?); the register-blocked family has only
+// nn and tn: the host runs B^T as a transposed copy (transpose_rows). Any M, N, K, lda, ldb, ldc,
+// offset and batch stride work: tiles that stick out of C take a guarded path.
 //
 // Every kernel takes the same arguments:
 //   (M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB, beta, C, cOff, ldc, strideC)
@@ -19,16 +20,10 @@
 #define RB_TM 4        // rows of C per work-item (register blocked)
 #endif
 #ifndef RB_VW
-#define RB_VW 8        // columns of C per work-item in the outer-product kernels: one floatRB_VW per row
-#endif
-#ifndef RB_TND
-#define RB_TND 4       // columns of C per work-item in the dot-product (NT) kernel
-#endif
-#ifndef RB_KV
-#define RB_KV 8        // k-vector width of the dot-product (NT) kernel
+#define RB_VW 16       // columns of C per work-item: one floatRB_VW per row
 #endif
 #ifndef RB_KB
-#define RB_KB 128      // K block walked in step by a work-group (a multiple of RB_KV)
+#define RB_KB 128      // K block a work-group walks in step
 #endif
 #ifndef LT_TSM
 #define LT_TSM 64      // tile rows per work-group (local-tile kernels)
@@ -51,8 +46,9 @@
 #define VECW GEMM_CAT(float, RB_VW)
 #define VLOADW GEMM_CAT(vload, RB_VW)
 #define VSTOREW GEMM_CAT(vstore, RB_VW)
-#define VECK GEMM_CAT(float, RB_KV)
-#define VLOADK GEMM_CAT(vload, RB_KV)
+#if RB_VW != 4 && RB_VW != 8 && RB_VW != 16
+#error "RB_VW must be 4, 8 or 16"
+#endif
 
 #define LT_RTSM (LT_TSM / LT_WPTM)   // work-items along M in a work-group
 #define LT_RTSN (LT_TSN / LT_WPTN)   // work-items along N
@@ -67,24 +63,12 @@
 #define OPA(ta, m, k) ((ta) ? A[(k) * lda + (m)] : A[(m) * lda + (k)])
 #define OPB(tb, k, n) ((tb) ? B[(n) * ldb + (k)] : B[(k) * ldb + (n)])
 
-float gemm_hsum(VECK v) {
-#if RB_KV == 16
-    float8 a = v.lo + v.hi; float4 b = a.lo + a.hi; float2 c = b.lo + b.hi; return c.x + c.y;
-#elif RB_KV == 8
-    float4 b = v.lo + v.hi; float2 c = b.lo + b.hi; return c.x + c.y;
-#elif RB_KV == 4
-    float2 c = v.lo + v.hi; return c.x + c.y;
-#else
-#error "RB_KV must be 4, 8 or 16"
-#endif
-}
-
 void gemm_store(__global float* C, const int index, const float acc, const float alpha, const float beta) {
     C[index] = beta == 0.0f ? alpha * acc : alpha * acc + beta * C[index];
 }
 
 // ---------------------------------------------------------------------------------------------
-// Register-blocked family. Global size: (ceil(N / cols-per-item), ceil(M / RB_TM), batch) rounded
+// Register-blocked family. Global size: (ceil(N / RB_VW), ceil(M / RB_TM), batch) rounded
 // up to the work-group (RB_GX, RB_GY, 1). Each work-item keeps its outputs in registers and reads A
 // and B straight from global memory. The K loop runs in blocks of RB_KB with a work-group barrier
 // after each block: no data passes through it; it makes a CPU runtime (PoCL runs the work-items of
@@ -93,10 +77,10 @@ void gemm_store(__global float* C, const int index, const float acc, const float
 // past the edge of C compute nothing, and items on the edge clamp their loads inside the matrices
 // and store only their own outputs.
 
-// Outer-product form for op(B) rows: per k, one vector of op(B)[k, nb .. nb + RB_VW) and RB_TM
-// scalars of op(A), RB_TM vector FMAs. An edge item whose columns stick out shifts its vector
+// Outer product: per k, one vector of B[k, nb .. nb + RB_VW) and RB_TM scalars of op(A), RB_TM
+// vector FMAs. An edge item whose columns stick out shifts its vector
 // left to end at column N (when N >= RB_VW) and stores only its own columns.
-void gemm_rb_outer(const int ta, const int tb, GEMM_ARGS) {
+void gemm_rb_outer(const int ta, GEMM_ARGS) {
     const int n0 = get_global_id(0) * RB_VW, m0 = get_global_id(1) * RB_TM, z = get_global_id(2);
     A += aOff + z * strideA; B += bOff + z * strideB; C += cOff + z * strideC;
     const bool active = m0 < M && n0 < N;
@@ -113,10 +97,10 @@ void gemm_rb_outer(const int ta, const int tb, GEMM_ARGS) {
         if (active) {
             for (int k = k0; k < k1; ++k) {
                 VECW b;
-                if (tb || narrow) {
+                if (narrow) {
                     float tmp[RB_VW];
                     #pragma unroll
-                    for (int j = 0; j < RB_VW; ++j) tmp[j] = (nb + j < N) ? OPB(tb, k, nb + j) : 0.0f;
+                    for (int j = 0; j < RB_VW; ++j) tmp[j] = (nb + j < N) ? B[k * ldb + nb + j] : 0.0f;
                     b = VLOADW(0, tmp);
                 } else {
                     b = VLOADW(0, B + k * ldb + nb);
@@ -147,62 +131,8 @@ void gemm_rb_outer(const int ta, const int tb, GEMM_ARGS) {
     }
 }
 
-// Dot-product form for A not transposed and B transposed (both k-contiguous, the `x W^T` of a
-// linear layer): RB_TM x RB_TND accumulators, each a vector over RB_KV consecutive k. Edge items
-// clamp their rows and columns (both are k-contiguous rows in memory) and store only their own.
-void gemm_rb_dot(GEMM_ARGS) {
-    const int n0 = get_global_id(0) * RB_TND, m0 = get_global_id(1) * RB_TM, z = get_global_id(2);
-    A += aOff + z * strideA; B += bOff + z * strideB; C += cOff + z * strideC;
-    const bool active = m0 < M && n0 < N;
-    __global const float* arow[RB_TM];
-    __global const float* brow[RB_TND];
-    #pragma unroll
-    for (int i = 0; i < RB_TM; ++i) arow[i] = A + min(m0 + i, M - 1) * lda;
-    #pragma unroll
-    for (int j = 0; j < RB_TND; ++j) brow[j] = B + min(n0 + j, N - 1) * ldb;
-    VECK acc[RB_TM][RB_TND];
-    #pragma unroll
-    for (int i = 0; i < RB_TM; ++i) {
-        #pragma unroll
-        for (int j = 0; j < RB_TND; ++j) acc[i][j] = (VECK)(0.0f);
-    }
-    const int kv = K - K % RB_KV;                          // the part of K done in vectors
-    for (int k0 = 0; k0 < kv; k0 += RB_KB) {
-        const int k1 = min(kv, k0 + RB_KB);
-        if (active) {
-            for (int k = k0; k < k1; k += RB_KV) {
-                VECK a[RB_TM], b[RB_TND];
-                #pragma unroll
-                for (int i = 0; i < RB_TM; ++i) a[i] = VLOADK(0, arow[i] + k);
-                #pragma unroll
-                for (int j = 0; j < RB_TND; ++j) b[j] = VLOADK(0, brow[j] + k);
-                #pragma unroll
-                for (int i = 0; i < RB_TM; ++i) {
-                    #pragma unroll
-                    for (int j = 0; j < RB_TND; ++j) acc[i][j] = fma(a[i], b[j], acc[i][j]);
-                }
-            }
-        }
-        barrier(CLK_GLOBAL_MEM_FENCE);
-    }
-    if (!active) return;
-    #pragma unroll
-    for (int i = 0; i < RB_TM; ++i) {
-        #pragma unroll
-        for (int j = 0; j < RB_TND; ++j) {
-            if (m0 + i < M && n0 + j < N) {
-                float s = gemm_hsum(acc[i][j]);
-                for (int k = kv; k < K; ++k) s = fma(arow[i][k], brow[j][k], s);
-                gemm_store(C, (m0 + i) * ldc + n0 + j, s, alpha, beta);
-            }
-        }
-    }
-}
-
-__kernel void gemm_rb_nn(GEMM_ARGS) { gemm_rb_outer(0, 0, M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB, beta, C, cOff, ldc, strideC); }
-__kernel void gemm_rb_tn(GEMM_ARGS) { gemm_rb_outer(1, 0, M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB, beta, C, cOff, ldc, strideC); }
-__kernel void gemm_rb_tt(GEMM_ARGS) { gemm_rb_outer(1, 1, M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB, beta, C, cOff, ldc, strideC); }
-__kernel void gemm_rb_nt(GEMM_ARGS) { gemm_rb_dot(M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB, beta, C, cOff, ldc, strideC); }
+__kernel void gemm_rb_nn(GEMM_ARGS) { gemm_rb_outer(0, M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB, beta, C, cOff, ldc, strideC); }
+__kernel void gemm_rb_tn(GEMM_ARGS) { gemm_rb_outer(1, M, N, K, alpha, A, aOff, lda, strideA, B, bOff, ldb, strideB, beta, C, cOff, ldc, strideC); }
 
 // ---------------------------------------------------------------------------------------------
 // Local-tile family. Work-group (LT_RTSN, LT_RTSM, 1) computes an LT_TSM x LT_TSN tile of C;
@@ -287,4 +217,17 @@ __kernel void gemm_splitk_reduce(__global const float* parts, const int pOff, co
     float s = 0.0f;
     for (int p = 0; p < splits; ++p) s += parts[pOff + (p * M + m) * N + n];
     gemm_store(C + cOff, m * ldc + n, s, alpha, beta);
+}
+
+// out_z[c, r] = in_z[r, c] for an R x C matrix (row stride ld, batch stride strideIn) into a dense
+// C x R one (batch stride R * C): the register-blocked family runs op(B) = B^T as B^T copied once
+// and an outer-product product, faster on CPUs than a dot-product kernel and cheap next to the
+// product (R * C copies against M * R * C multiply-adds). Global (C, batch), one item per output row.
+__kernel void transpose_rows(__global const float* in, const int inOff, const int ld, const int strideIn,
+                             const int R, const int C, __global float* out, const int outOff) {
+    const int c = get_global_id(0), z = get_global_id(1);
+    if (c >= C) return;
+    __global const float* src = in + inOff + z * strideIn + c;
+    __global float* dst = out + outOff + (z * C + c) * R;
+    for (int r = 0; r < R; ++r) dst[r] = src[r * ld];
 }

@@ -75,12 +75,12 @@ final class OpenCLBackendTests: XCTestCase {
     func testBuildFailureCarriesTheBuildLog() throws {
         try TestSupport.skipIfOpenCLDisabled()
         var tuning = OpenCLTuning.cpu
-        tuning.rbDotVector = 3
+        tuning.rbVectorWidth = 3
         XCTAssertThrowsError(try OpenCLDevice(tuning: tuning)) { error in
             guard case let .build(_, options, status, log)? = error as? OpenCLError else { return XCTFail("\(error)") }
-            XCTAssertTrue(options.contains("-D RB_KV=3"), options)
+            XCTAssertTrue(options.contains("-D RB_VW=3"), options)
             XCTAssertEqual(status, -11)
-            XCTAssertTrue(log.contains("RB_KV must be 4, 8 or 16"), log)
+            XCTAssertTrue(log.contains("RB_VW must be 4, 8 or 16"), log)
         }
     }
 

@@ -68,7 +68,8 @@ final class OpenCLParityTests: XCTestCase {
         // Matrix products: every transpose pair over odd sizes, alpha/beta, padded leading
         // dimensions, batches with strides, an empty K, and long K (split-K on GPU tunings).
         for (ta, tb) in [(false, false), (false, true), (true, false), (true, true)] {
-            for (m, n, k) in [(1, 1, 1), (7, 49, 97), (97, 7, 49), (49, 97, 7), (64, 64, 64), (33, 65, 17)] {
+            for (m, n, k) in [(1, 1, 1), (7, 49, 97), (97, 7, 49), (49, 97, 7), (64, 64, 64), (33, 65, 17),
+                              (5, 17, 9), (3, 16, 5), (9, 33, 130), (6, 15, 300)] {
                 c.append(gemmCase(ta, tb, m: m, n: n, k: k, seed: next()))
             }
             c.append(gemmCase(ta, tb, m: 49, n: 49, k: 32, alpha: 0.5, beta: 1, batch: 3, seed: next()))

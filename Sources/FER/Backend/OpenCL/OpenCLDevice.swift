@@ -167,6 +167,14 @@ public final class OpenCLDevice: Device {
         guard m > 0, n > 0, batch > 0 else { return }
         run {
             let am = try runtime.mem(of: a), bm = try runtime.mem(of: b), cm = try runtime.mem(of: c)
+            if gemmFamily == .registerBlocked && transB && k > 0 {
+                // op(B) = B^T: copy B^T out once, then the outer-product kernel (see transpose_rows).
+                let bt = try scratch(batch * k * n)
+                try runtime.launch("transpose_rows", global: [k, batch], local: [min(64, tuning.elementGroup), 1],
+                                   [.tensor(b), .int(ldb), .int(strideB), .int(n), .int(k), .tensor(bt)])
+                return gemm(transA: transA, transB: false, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, strideA: strideA,
+                            b: bt, ldb: n, strideB: k * n, beta: beta, c: c, ldc: ldc, strideC: strideC, batch: batch)
+            }
             let splits = splitCount(m: m, n: n, k: k, batch: batch)
             guard splits > 1 else {
                 try gemmLaunch(transA, transB, m, n, k, alpha, am, a.offset, lda, strideA, bm, b.offset, ldb, strideB,
@@ -201,7 +209,8 @@ public final class OpenCLDevice: Device {
         case .localTiles:
             groups = ((m + t.ltTileM - 1) / t.ltTileM) * ((n + t.ltTileN - 1) / t.ltTileN)
         case .registerBlocked:
-            groups = max(1, ((m + t.rbRows - 1) / t.rbRows) * ((n + t.rbVectorWidth - 1) / t.rbVectorWidth) / 64)
+            groups = max(1, ((m + t.rbRows - 1) / t.rbRows) * ((n + t.rbVectorWidth - 1) / t.rbVectorWidth)
+                         / (t.rbGroupX * t.rbGroupY))
         }
         let target = t.splitKGroupsPerUnit * max(1, info.computeUnits)
         guard groups < target else { return 1 }
@@ -218,8 +227,9 @@ public final class OpenCLDevice: Device {
         let t = tuning
         switch gemmFamily {
         case .registerBlocked:
-            let cols = (!transA && transB) ? t.rbDotColumns : t.rbVectorWidth
-            try runtime.launch("gemm_rb_" + suffix, global: [(n + cols - 1) / cols, (m + t.rbRows - 1) / t.rbRows, batch],
+            // B^T arrives here only with K == 0 (B unread): `gemm` runs it as a transposed copy.
+            let cols = t.rbVectorWidth
+            try runtime.launch("gemm_rb_" + (transA ? "tn" : "nn"), global: [(n + cols - 1) / cols, (m + t.rbRows - 1) / t.rbRows, batch],
                                local: [t.rbGroupX, t.rbGroupY, 1], args)
         case .localTiles:
             let gx = t.ltTileN / t.ltWorkN, gy = t.ltTileM / t.ltWorkM

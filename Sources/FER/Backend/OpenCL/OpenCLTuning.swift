@@ -17,11 +17,9 @@ public struct OpenCLTuning: Equatable, CustomStringConvertible {
     public var name: String
     public var gemm: GemmFamily
     /// Register-blocked GEMM: rows per work-item, vector width of a row (columns per work-item),
-    /// and for the NT (dot-product) kernel the columns per work-item and the k-vector width.
-    public var rbRows = 4, rbVectorWidth = 8, rbDotColumns = 4, rbDotVector = 8
-    /// Register-blocked GEMM: the K block a work-group walks in step (cache blocking) and the
-    /// work-group shape (columns x rows of work-items).
-    public var rbBlockK = 128, rbGroupX = 8, rbGroupY = 8
+    /// the K block a work-group walks in step (cache blocking), and the work-group shape (columns x
+    /// rows of work-items).
+    public var rbRows = 4, rbVectorWidth = 16, rbBlockK = 128, rbGroupX = 8, rbGroupY = 4
     /// Local-tile GEMM: the work-group's tile (M x N x K) and each work-item's share (M x N).
     public var ltTileM = 64, ltTileN = 64, ltTileK = 16, ltWorkM = 4, ltWorkN = 4
     /// Split-K: a single product whose C gives fewer than `splitKGroupsPerUnit * computeUnits`
@@ -38,8 +36,8 @@ public struct OpenCLTuning: Equatable, CustomStringConvertible {
     public var description: String {
         switch gemm {
         case .registerBlocked:
-            return "\(name): gemm rb \(rbRows)x\(rbVectorWidth) (nt \(rbRows)x\(rbDotColumns)/k\(rbDotVector)), "
-                + "k block \(rbBlockK), group \(rbGroupX)x\(rbGroupY)" + (rowKernels ? ", row kernels" : "")
+            return "\(name): gemm rb \(rbRows)x\(rbVectorWidth) per item, k block \(rbBlockK), group \(rbGroupX)x\(rbGroupY)"
+                + (rowKernels ? ", row kernels" : "")
         case .localTiles:
             return "\(name): gemm lt \(ltTileM)x\(ltTileN)x\(ltTileK), \(ltWorkM)x\(ltWorkN) per item"
                 + (splitKGroupsPerUnit > 0 ? ", split-K" : "")
@@ -48,7 +46,7 @@ public struct OpenCLTuning: Equatable, CustomStringConvertible {
 
     /// The `-D` defines passed to the program build.
     var defines: [String: Int] {
-        ["RB_TM": rbRows, "RB_VW": rbVectorWidth, "RB_TND": rbDotColumns, "RB_KV": rbDotVector, "RB_KB": rbBlockK,
+        ["RB_TM": rbRows, "RB_VW": rbVectorWidth, "RB_KB": rbBlockK,
          "LT_TSM": ltTileM, "LT_TSN": ltTileN, "LT_TSK": ltTileK, "LT_WPTM": ltWorkM, "LT_WPTN": ltWorkN,
          "NORM_WG": normGroup, "RED_WG": reduceGroup, "ATT_WG": attentionGroup, "ATT_MAXN": attentionMaxTokens]
     }
