@@ -7,7 +7,8 @@ import XCTest
 /// backward ops. For each case every tensor the op touches (inputs included) is compared after the
 /// op: max |opencl - cpu| <= tolerance * max |cpu| per tensor, any NaN or infinity fails, and each
 /// tensor is an interior view of a larger buffer whose sentinel cells must survive (out-of-bounds
-/// writes). A failure names the case and its seed; rerun the case from the table to replay it.
+/// writes). A failure names the case and its seed; `FER_PARITY_FILTER=<part of the case name>`
+/// reruns just the matching cases, with the same inputs.
 final class OpenCLParityTests: XCTestCase {
     /// How a tensor of a case starts.
     enum Fill {
@@ -313,7 +314,8 @@ final class OpenCLParityTests: XCTestCase {
     func runTable(on device: OpenCLDevice, label: String) throws -> [String: (error: Float, name: String)] {
         let cpu = CPUDevice()
         var worst: [String: (error: Float, name: String)] = [:]
-        for c in Self.cases {
+        let filter = ProcessInfo.processInfo.environment["FER_PARITY_FILTER"]
+        for c in Self.cases where filter.map({ c.name.contains($0) }) ?? true {
             var rng = SeededRandom(seed: c.seed)
             let inputs = zip(c.tensors, c.tensors.indices).map { spec, _ in
                 Self.hostValues(spec.fill, count: spec.shape.reduce(1, *), rng: &rng)
