@@ -111,9 +111,9 @@ final class OpenCLBackendTests: XCTestCase {
     }
 
     func testBackendSelection() throws {
-        XCTAssertEqual(try Backend.make(kind: .cpu).backendName, "cpu")
+        XCTAssertEqual(try BackendSelection.make(kind: .cpu).backendName, "cpu")
         var lines: [String] = []
-        let auto = try Backend.make(kind: .auto, log: { lines.append($0) })
+        let auto = try BackendSelection.make(kind: .auto, log: { lines.append($0) })
         let hasGPU = (try? OpenCLDevice.listDevices().contains(where: { $0.isGPU })) ?? false
         if hasGPU {
             XCTAssertEqual(auto.backendName, "opencl")
@@ -124,8 +124,8 @@ final class OpenCLBackendTests: XCTestCase {
             XCTAssertTrue(lines.first?.contains("using the CPU backend") ?? false, "\(lines)")
         }
         try TestSupport.skipIfOpenCLDisabled()
-        XCTAssertEqual(try Backend.make(kind: .opencl, deviceIndex: 0).backendName, "opencl")
-        XCTAssertThrowsError(try Backend.make(kind: .opencl, deviceIndex: 999)) { error in
+        XCTAssertEqual(try BackendSelection.make(kind: .opencl, deviceIndex: 0).backendName, "opencl")
+        XCTAssertThrowsError(try BackendSelection.make(kind: .opencl, deviceIndex: 999)) { error in
             guard case .noDevice(999, _)? = error as? OpenCLError else { return XCTFail("\(error)") }
         }
     }

@@ -1,20 +1,21 @@
-/// Choosing the compute device: `--backend cpu|opencl|auto` and `--device N`.
-public enum Backend {
-    public enum Kind: String, CaseIterable, Sendable {
-        /// The CPU backend (OpenBLAS + Swift loops).
-        case cpu
-        /// The OpenCL backend on device `deviceIndex` (default: the first GPU, else the first device).
-        case opencl
-        /// A GPU through OpenCL when one is present, else the CPU backend. A failed OpenCL start
-        /// falls back to the CPU with one log line saying why.
-        case auto
-    }
+/// Which backend a command runs on (`--backend cpu|opencl|auto`).
+public enum BackendKind: String, CaseIterable, Sendable {
+    /// The CPU backend (OpenBLAS + Swift loops).
+    case cpu
+    /// The OpenCL backend on device `--device N` (default: the first GPU, else the first device).
+    case opencl
+    /// A GPU through OpenCL when one is present, else the CPU backend. A failed OpenCL start falls
+    /// back to the CPU with one log line saying why.
+    case auto
+}
 
+/// Creates the device for a command.
+public enum BackendSelection {
     /// The device for `kind`. `deviceIndex` indexes `OpenCLDevice.listDevices()` (for `auto` it is
     /// used when it names a GPU); `threads` sizes the CPU backend; `log` receives at most one line,
-    /// for `auto`, saying what was chosen instead of a GPU and why. Throws for `opencl` when no
-    /// OpenCL device can start (the error names the OpenCL status or says how to install a platform).
-    public static func make(kind: Kind, deviceIndex: Int? = nil, threads: Int? = nil,
+    /// for `auto`, saying why it did not take a GPU. Throws for `opencl` when no OpenCL device can
+    /// start (the error names the OpenCL status, or says how to install a platform).
+    public static func make(kind: BackendKind, deviceIndex: Int? = nil, threads: Int? = nil,
                             log: (String) -> Void = { _ in }) throws -> Device {
         switch kind {
         case .cpu:
