@@ -28,11 +28,14 @@ final class OpenCLGemmTiming: XCTestCase {
                 }
                 once()
                 try d.synchronize()
-                let reps = 5
-                let start = Date()
-                for _ in 0..<reps { once() }
-                try d.synchronize()
-                let seconds = Date().timeIntervalSince(start) / Double(reps)
+                // Best of 8: the machine may be shared, and the best run is the closest to the kernel's own speed.
+                var seconds = Double.infinity
+                for _ in 0..<8 {
+                    let start = Date()
+                    once()
+                    try d.synchronize()
+                    seconds = min(seconds, Date().timeIntervalSince(start))
+                }
                 print(String(format: "opencl gemm %@ [%@]: %.1f GFLOP/s (%.1f ms)", name, family.rawValue,
                              2 * Double(m) * Double(n) * Double(k) / seconds / 1e9, seconds * 1e3))
             }

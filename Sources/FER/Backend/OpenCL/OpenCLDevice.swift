@@ -45,8 +45,7 @@ public final class OpenCLDevice: Device {
         } else {
             chosen = devices.first(where: { $0.isGPU }) ?? devices[0]
         }
-        var t = tuning ?? OpenCLTuning.choose(isCPU: chosen.type == "CPU", vendor: chosen.vendor,
-                                              maxWorkGroupSize: chosen.maxWorkGroupSize)
+        var t = tuning ?? OpenCLTuning.forDevice(chosen)
         t.fit(maxWorkGroupSize: chosen.maxWorkGroupSize)
         info = chosen
         runtime = try OpenCLRuntime(device: chosen, tuning: t)

@@ -19,7 +19,7 @@ public struct OpenCLTuning: Equatable, CustomStringConvertible {
     /// Register-blocked GEMM: rows per work-item, vector width of a row (columns per work-item),
     /// the K block a work-group walks in step (cache blocking), and the work-group shape (columns x
     /// rows of work-items).
-    public var rbRows = 4, rbVectorWidth = 16, rbBlockK = 128, rbGroupX = 8, rbGroupY = 4
+    public var rbRows = 8, rbVectorWidth = 16, rbBlockK = 128, rbGroupX = 4, rbGroupY = 4
     /// Local-tile GEMM: the work-group's tile (M x N x K) and each work-item's share (M x N).
     public var ltTileM = 64, ltTileN = 64, ltTileK = 16, ltWorkM = 4, ltWorkN = 4
     /// Split-K: a single product whose C gives fewer than `splitKGroupsPerUnit * computeUnits`
@@ -72,6 +72,11 @@ public struct OpenCLTuning: Equatable, CustomStringConvertible {
         (true, "Advanced Micro Devices", .largeGPU),
         (true, "AMD", .largeGPU),
     ]
+
+    /// The tile-table entry `OpenCLDevice` uses on `device` (for `fer devices` and logs).
+    public static func forDevice(_ device: OpenCLDeviceInfo) -> OpenCLTuning {
+        choose(isCPU: device.type == "CPU", vendor: device.vendor, maxWorkGroupSize: device.maxWorkGroupSize)
+    }
 
     /// The entry for a device, shrunk if the device's work-group limit is below the entry's sizes.
     static func choose(isCPU: Bool, vendor: String, maxWorkGroupSize: Int) -> OpenCLTuning {
