@@ -6,10 +6,19 @@
 //   target) with stated build options, look kernels up by name, set arguments, enqueue. Ordering
 //   comes from the in-order queue alone: no events, no host waits except `read`. The intelligence
 //   is in the kernels; this file only moves arguments.
-// - Tile table: kernel parameters (GEMM family and tile sizes, work-group sizes) are chosen per
-//   device from a small table in OpenCLTuning.swift and reach the kernels as -D defines, so a CPU
-//   (PoCL) gets CPU-shaped kernels (register-blocked, no local memory) and a GPU gets local-memory
-//   tiles, from the same sources.
+// - Tile table: kernel parameters (GEMM family and tile sizes, work-group sizes, row- or
+//   group-shaped kernels) are chosen per device from a small table in OpenCLTuning.swift and reach
+//   the kernels as -D defines, so a CPU (PoCL) gets CPU-shaped kernels and a GPU gets local-memory
+//   tiles, from the same sources:
+//     cpu     (any CPU device)  GEMM rb: 8 rows x float16 per work-item, 4x4 groups walking K in
+//                               blocks of 128 (cache blocking by barrier), B^T as a transposed copy;
+//                               one work-item per row for layer norm, window moves and attention.
+//     gpu-64  (NVIDIA, AMD)     GEMM lt: 64x64x16 local-memory tiles, 4x4 per work-item (256),
+//                               split-K when C gives < 2 groups per compute unit; group-per-row
+//                               layer norm (128), local-memory window attention (128).
+//     gpu-32  (any other GPU)   GEMM lt: 32x32x16 tiles, 4x4 per work-item (64); groups of 64/128.
+//   Build options: `-cl-std=CL1.2` and the -D defines only; no -cl-fast-relaxed-math or
+//   -cl-mad-enable, so results stay within ~1e-6 of the CPU backend (see OpenCLParityTests).
 // - Sticky error: most `Device` operations do not throw (a training step is a long list of them).
 //   The first OpenCL failure inside one is recorded; every later operation is skipped, and the
 //   recorded error is thrown from the next throwing call (`read`, `write`, `makeTensor`), which a
