@@ -11,7 +11,9 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS"),
         .systemLibrary(name: "COpenCL", path: "Sources/COpenCL"),
         .systemLibrary(name: "CImageCodecs", path: "Sources/CImageCodecs"),
-        .target(name: "Kernels", path: "Sources/Kernels"),
+        .executableTarget(name: "KernelEmbedderTool", path: "Plugins/KernelEmbedderTool"),
+        .plugin(name: "KernelEmbedder", capability: .buildTool(), dependencies: ["KernelEmbedderTool"]),
+        .target(name: "Kernels", path: "Sources/Kernels", plugins: ["KernelEmbedder"]),
         .target(
             name: "FER",
             dependencies: ["COpenBLAS", "COpenCL", "CImageCodecs", "Kernels"],
@@ -24,7 +26,7 @@ let package = Package(
         .executableTarget(name: "fer-prof", dependencies: ["FER"], path: "Sources/fer-prof"),
         .testTarget(
             name: "FERTests",
-            dependencies: ["FER"],
+            dependencies: ["FER", "Kernels"],
             path: "Tests/FERTests",
             exclude: ["Fixtures"]
         ),

@@ -54,7 +54,15 @@ final class GoldenModelTests: XCTestCase {
     }
 
     func testLogitsCamsLossAndGradientsMatchPyTorch() throws {
-        let d = try TestSupport.device()
+        try checkGoldenStep(on: try TestSupport.device())
+    }
+
+    /// The same fixture on the OpenCL backend, whatever `FER_TEST_BACKEND` says.
+    func testLogitsCamsLossAndGradientsMatchPyTorchOnOpenCL() throws {
+        try checkGoldenStep(on: try TestSupport.openCLDevice())
+    }
+
+    func checkGoldenStep(on d: Device) throws {
         let (g, pass, value) = try runGoldenStep(device: d)
         let logits = try d.read(pass.logits)
         let cams = camsToReferenceLayout(try d.read(pass.cams), batch: 4, tokens: 49, classes: 7)
