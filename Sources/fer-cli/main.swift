@@ -9,6 +9,7 @@ let commands: [(name: String, summary: String, run: ([String]) throws -> Void)] 
     ("predict", "classify face images with a checkpoint", PredictCommand.run),
     ("synth", "write the synthetic imbalanced face dataset", SynthCommand.run),
     ("bench", "measure training or inference speed", BenchCommand.run),
+    ("devices", "list the compute devices (CPU, OpenCL platforms and devices)", DevicesCommand.run),
     ("cam", "draw class activation maps over face images (PNG)", CamCommand.run),
     ("report", "write report.html for a run folder, or compare two runs", ReportCommand.run),
     ("convert", "convert timm Swin weights, or validate a reference checkpoint", ConvertCommand.run),
