@@ -25,7 +25,9 @@ enum BenchCommand {
         let steps = try o.int("steps", min: 1) ?? 10
         let warmup = try o.int("warmup", min: 0) ?? 2
         let base = try CommonOptions.device(o)
-        let profiled = ProfiledDevice(base)
+        // Per-op times need each op finished before the clock stops (OpenCL queues them).
+        let openCL = base as? OpenCLDevice
+        let profiled = ProfiledDevice(base, synchronize: { try? openCL?.synchronize() })
         let timing = o.has("breakdown") || o.has("json")
         let device: Device = timing ? profiled : base
         let config = try SwinConfig.named(modelName)
