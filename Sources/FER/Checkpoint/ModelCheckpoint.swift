@@ -20,6 +20,8 @@ public enum ModelCheckpoint {
         public let classNames: [String]
         /// Keys in the file that the model does not use (reference buffers, `encoder.norm`, ...).
         public let ignoredKeys: [String]
+        /// The file's string metadata (ours carry `fer.config`, `fer.classes`, `fer.step`).
+        public let metadata: [String: String]
     }
 
     /// Writes every parameter plus the architecture and class names, atomically.
@@ -31,8 +33,8 @@ public enum ModelCheckpoint {
         }
         var metadata = extraMetadata
         metadata["format"] = "pt"
-        metadata[configKey] = String(decoding: try JSONEncoder().encode(model.config), as: UTF8.self)
-        metadata[classesKey] = String(decoding: try JSONEncoder().encode(classNames), as: UTF8.self)
+        metadata[configKey] = String(decoding: try stableJSON(model.config), as: UTF8.self)
+        metadata[classesKey] = String(decoding: try stableJSON(classNames), as: UTF8.self)
         try AtomicFile.write(SafetensorsFile.serialize(tensors, metadata: metadata), to: url)
     }
 
@@ -46,7 +48,8 @@ public enum ModelCheckpoint {
         if !ignored.isEmpty {
             log("note: \(path): ignoring \(ignored.count) key(s) the model does not use: \(summarize(ignored))")
         }
-        return Loaded(model: model, classNames: classNames(file, count: config.numClasses), ignoredKeys: ignored)
+        return Loaded(model: model, classNames: classNames(file, count: config.numClasses), ignoredKeys: ignored,
+                      metadata: file.metadata)
     }
 
     /// Copies the parameters selected by `only` from `file` into `model`, checking each key and shape.

@@ -56,17 +56,25 @@ public final class MEKModel {
         head = ClassifierHead(params: parameters, config: config)
     }
 
-    /// The activations one forward pass keeps for its backward, plus its outputs.
-    public struct ForwardPass {
+    /// The activations one forward pass keeps for its backward, plus its outputs. Backward
+    /// releases each layer's saved tensors as soon as it is done with them, so the memory of
+    /// forward activations is handed to backward's temporaries instead of adding to it.
+    public final class ForwardPass {
         public let batch: Int
         /// `[batch, classes]`.
         public let logits: Tensor
         /// Class activation maps `[batch, H*W, classes]`, token-major (`H = W = finalResolution`).
         public let cams: Tensor
-        let embedding: PatchEmbedding.Saved
-        let blocks: [[SwinBlock.Saved]]
-        let mergers: [PatchMerging.Saved]
-        let head: ClassifierHead.Saved
+        var embedding: PatchEmbedding.Saved?
+        var blocks: [[SwinBlock.Saved?]]
+        var mergers: [PatchMerging.Saved?]
+        var head: ClassifierHead.Saved?
+
+        init(batch: Int, logits: Tensor, cams: Tensor, embedding: PatchEmbedding.Saved, blocks: [[SwinBlock.Saved?]],
+             mergers: [PatchMerging.Saved?], head: ClassifierHead.Saved) {
+            self.batch = batch; self.logits = logits; self.cams = cams; self.embedding = embedding
+            self.blocks = blocks; self.mergers = mergers; self.head = head
+        }
     }
 
     /// Runs the model on normalized NCHW images `[batch, 3, S, S]`. With a generator, drop-path is
@@ -78,10 +86,10 @@ public final class MEKModel {
         }
         let d = device
         var (x, embedSaved) = try embedding.forward(d, images: images, batch: batch)
-        var blockSaved: [[SwinBlock.Saved]] = []
-        var mergeSaved: [PatchMerging.Saved] = []
+        var blockSaved: [[SwinBlock.Saved?]] = []
+        var mergeSaved: [PatchMerging.Saved?] = []
         for (s, blocks) in stages.enumerated() {
-            var saved: [SwinBlock.Saved] = []
+            var saved: [SwinBlock.Saved?] = []
             for block in blocks {
                 let (y, sv) = try block.forward(d, x, batch: batch, rng: &rng)
                 x = y
@@ -109,26 +117,37 @@ public final class MEKModel {
     /// class activation maps of `pass`.
     public func backward(_ pass: ForwardPass, dlogits: Tensor, dcams: Tensor?) throws {
         let d = device
-        var dx = try head.backward(d, dlogits: dlogits, dcams: dcams, saved: pass.head)
+        guard let headSaved = pass.head, let embeddingSaved = pass.embedding else {
+            throw ModelError.backwardTwice
+        }
+        pass.head = nil
+        var dx = try head.backward(d, dlogits: dlogits, dcams: dcams, saved: headSaved)
         for s in stride(from: stages.count - 1, through: 0, by: -1) {
-            if s < mergers.count {
-                dx = try mergers[s].backward(d, dout: dx, saved: pass.mergers[s])
+            if s < mergers.count, let saved = pass.mergers[s] {
+                pass.mergers[s] = nil
+                dx = try mergers[s].backward(d, dout: dx, saved: saved)
             }
             for b in stride(from: stages[s].count - 1, through: 0, by: -1) {
-                dx = try stages[s][b].backward(d, dout: dx, saved: pass.blocks[s][b])
+                guard let saved = pass.blocks[s][b] else { throw ModelError.backwardTwice }
+                pass.blocks[s][b] = nil
+                dx = try stages[s][b].backward(d, dout: dx, saved: saved)
             }
         }
-        try embedding.backward(d, dout: dx, saved: pass.embedding)
+        pass.embedding = nil
+        try embedding.backward(d, dout: dx, saved: embeddingSaved)
     }
 }
 
 public enum ModelError: Error, CustomStringConvertible {
     case shape(String, expected: [Int], found: [Int])
+    case backwardTwice
 
     public var description: String {
         switch self {
         case let .shape(what, expected, found):
             return "\(what) has shape \(describe(shape: found)), the model expects \(describe(shape: expected))"
+        case .backwardTwice:
+            return "backward was already run on this forward pass (its saved activations are released)"
         }
     }
 }

@@ -36,7 +36,8 @@ final class SwinBlock {
         let grid: GridShape
         let norm1: LayerNormLayer.Saved, norm2: LayerNormLayer.Saved
         let windows: Tensor, qkv: Tensor, probs: Tensor, attention: Tensor
-        let norm2Out: Tensor, hidden: Tensor, activated: Tensor
+        /// The MLP's pre-activation; its GELU is recomputed in backward rather than kept.
+        let norm2Out: Tensor, hidden: Tensor
         let attentionScales: [Float], mlpScales: [Float]
     }
 
@@ -95,7 +96,7 @@ final class SwinBlock {
         d.scaleSamples(mlpOut, scales: mlpScales, into: out, accumulate: true)
 
         let saved = Saved(grid: grid, norm1: saved1, norm2: saved2, windows: windows, qkv: qkvOut, probs: probs,
-                          attention: attention, norm2Out: normed2, hidden: hidden, activated: activated,
+                          attention: attention, norm2Out: normed2, hidden: hidden,
                           attentionScales: attentionScales, mlpScales: mlpScales)
         return (out, saved)
     }
@@ -109,7 +110,11 @@ final class SwinBlock {
         let dMlp = try d.makeTensor([t, c])
         d.scaleSamples(dout, scales: s.mlpScales, into: dMlp, accumulate: false)
         let dActivated = try d.makeTensor([t, hiddenSize])
-        fc2.backward(d, dy: dMlp, x: s.activated, rows: t, dx: dActivated)
+        do {
+            let activated = try d.makeTensor([t, hiddenSize])
+            d.gelu(s.hidden, into: activated)
+            fc2.backward(d, dy: dMlp, x: activated, rows: t, dx: dActivated)
+        }
         d.geluBackward(x: s.hidden, dy: dActivated, into: dActivated)
         let dNormed2 = try d.makeTensor([t, c])
         fc1.backward(d, dy: dActivated, x: s.norm2Out, rows: t, dx: dNormed2)
