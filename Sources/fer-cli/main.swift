@@ -12,6 +12,7 @@ let commands: [(name: String, summary: String, run: ([String]) throws -> Void)] 
     ("cam", "draw class activation maps over face images (PNG)", CamCommand.run),
     ("report", "write report.html for a run folder, or compare two runs", ReportCommand.run),
     ("convert", "convert timm Swin weights, or validate a reference checkpoint", ConvertCommand.run),
+    ("devices", "list the OpenCL platforms and devices", DevicesCommand.run),
 ]
 
 func usage() -> String {
