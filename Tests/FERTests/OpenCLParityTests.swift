@@ -375,6 +375,7 @@ final class OpenCLParityTests: XCTestCase {
 
     func testTableCoversEveryDeviceOperation() {
         let names = Set(Self.cases.map { String($0.name.prefix(while: { $0 != " " })) })
+        print("parity table: \(Self.cases.count) cases over \(names.count) operations")
         let protocolOps: Set<String> = [
             "fill", "copy", "gemm", "addBias", "sumRows", "axpy", "scaleSamples", "gelu", "geluBackward", "layerNorm",
             "layerNormBackward", "softmax", "gatherRelativeBias", "windowAttention", "windowAttentionBackward",
