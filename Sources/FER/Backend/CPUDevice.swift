@@ -9,11 +9,11 @@ final class CPUBuffer: DeviceBuffer {
     let pointer: UnsafeMutablePointer<Float>
     private let pool: CPUMemoryPool
 
-    init(count: Int, pool: CPUMemoryPool) {
+    init(count: Int, pool: CPUMemoryPool, zeroed: Bool = true) {
         self.count = count
         self.pool = pool
         pointer = pool.acquire(count)
-        pointer.initialize(repeating: 0, count: max(1, count))
+        if zeroed { pointer.initialize(repeating: 0, count: max(1, count)) }
     }
 
     deinit { pool.release(pointer, count: count) }
@@ -102,6 +102,10 @@ public final class CPUDevice: Device {
     public func makeTensor(_ shape: [Int]) throws -> Tensor {
         let count = shape.reduce(1, *)
         return Tensor(buffer: CPUBuffer(count: count, pool: pool), shape: shape)
+    }
+
+    public func makeUninitialized(_ shape: [Int]) throws -> Tensor {
+        Tensor(buffer: CPUBuffer(count: shape.reduce(1, *), pool: pool, zeroed: false), shape: shape)
     }
 
     public func write(_ values: [Float], to tensor: Tensor) throws {

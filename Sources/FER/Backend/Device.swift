@@ -68,6 +68,9 @@ public protocol Device: AnyObject {
     // MARK: Memory
     /// A zero-filled tensor.
     func makeTensor(_ shape: [Int]) throws -> Tensor
+    /// A tensor whose contents are unspecified, for outputs an op overwrites completely (saves
+    /// the zero-fill on hot paths). Never pass one as an accumulation target.
+    func makeUninitialized(_ shape: [Int]) throws -> Tensor
     /// Copies host values into `tensor` (counts must match).
     func write(_ values: [Float], to tensor: Tensor) throws
     /// Copies a tensor's values to the host, waiting for pending work.
@@ -164,4 +167,9 @@ public protocol Device: AnyObject {
     /// and second moments `m`, `v`; clipping uses `gradNormSquared[0]` (from `sumOfSquares`).
     func adamW(parameters: Tensor, gradients: Tensor, m: Tensor, v: Tensor,
                gradNormSquared: Tensor, settings: AdamWStep)
+}
+
+extension Device {
+    /// Backends without a cheaper path hand out zero-filled tensors.
+    public func makeUninitialized(_ shape: [Int]) throws -> Tensor { try makeTensor(shape) }
 }

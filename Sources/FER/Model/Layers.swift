@@ -50,7 +50,7 @@ struct LayerNormLayer {
     struct Saved { let x: Tensor; let mean: Tensor; let rstd: Tensor; let rows: Int }
 
     func forward(_ d: Device, _ x: Tensor, rows: Int, into y: Tensor) throws -> Saved {
-        let mean = try d.makeTensor([rows]), rstd = try d.makeTensor([rows])
+        let mean = try d.makeUninitialized([rows]), rstd = try d.makeUninitialized([rows])
         d.layerNorm(x, weight: weight, bias: bias, into: y, mean: mean, rstd: rstd, rows: rows, cols: features, eps: eps)
         return Saved(x: x, mean: mean, rstd: rstd, rows: rows)
     }

@@ -16,12 +16,12 @@ struct PatchEmbedding {
     func forward(_ d: Device, images: Tensor, batch: Int) throws -> (Tensor, Saved) {
         let side = config.stageResolution(0)
         let rows = batch * side * side
-        let patches = try d.makeTensor([rows, projection.inFeatures])
+        let patches = try d.makeUninitialized([rows, projection.inFeatures])
         d.patchify(images, batch: batch, channels: config.inChannels, height: config.imageSize,
                    width: config.imageSize, patch: config.patchSize, into: patches)
-        let embedded = try d.makeTensor([rows, config.embedDim])
+        let embedded = try d.makeUninitialized([rows, config.embedDim])
         projection.forward(d, patches, rows: rows, into: embedded)
-        let out = try d.makeTensor([batch, side, side, config.embedDim])
+        let out = try d.makeUninitialized([batch, side, side, config.embedDim])
         let saved = try norm.forward(d, embedded, rows: rows, into: out)
         return (out, Saved(patches: patches, norm: saved, rows: rows))
     }
@@ -54,18 +54,18 @@ struct PatchMerging {
         let r = inputGrid.resolution, c = inputGrid.channels
         let grid = GridShape(batch: batch, height: r, width: r, channels: c)
         let rows = batch * (r / 2) * (r / 2)
-        let merged = try d.makeTensor([rows, 4 * c])
+        let merged = try d.makeUninitialized([rows, 4 * c])
         d.patchMerge(x, grid: grid, into: merged)
-        let normed = try d.makeTensor([rows, 4 * c])
+        let normed = try d.makeUninitialized([rows, 4 * c])
         let saved = try norm.forward(d, merged, rows: rows, into: normed)
-        let out = try d.makeTensor([batch, r / 2, r / 2, 2 * c])
+        let out = try d.makeUninitialized([batch, r / 2, r / 2, 2 * c])
         reduction.forward(d, normed, rows: rows, into: out)
         return (out, Saved(grid: grid, norm: saved, normed: normed, rows: rows))
     }
 
     func backward(_ d: Device, dout: Tensor, saved s: Saved) throws -> Tensor {
         let c = inputGrid.channels
-        let dNormed = try d.makeTensor([s.rows, 4 * c])
+        let dNormed = try d.makeUninitialized([s.rows, 4 * c])
         reduction.backward(d, dy: dout, x: s.normed, rows: s.rows, dx: dNormed)
         let dMerged = try d.makeTensor([s.rows, 4 * c])
         norm.backward(d, dy: dNormed, saved: s.norm, dx: dMerged)
@@ -96,13 +96,13 @@ struct ClassifierHead {
     /// Returns logits `[B, K]` and maps `[B, tokens, K]` (token-major).
     func forward(_ d: Device, _ x: Tensor, batch: Int) throws -> (logits: Tensor, cams: Tensor, saved: Saved) {
         let rows = batch * tokens
-        let normed = try d.makeTensor([rows, features])
+        let normed = try d.makeUninitialized([rows, features])
         let saved = try norm.forward(d, x, rows: rows, into: normed)
-        let pooled = try d.makeTensor([batch, features])
+        let pooled = try d.makeUninitialized([batch, features])
         d.meanTokens(normed, batch: batch, tokens: tokens, channels: features, into: pooled)
-        let logits = try d.makeTensor([batch, classes])
+        let logits = try d.makeUninitialized([batch, classes])
         linear.forward(d, pooled, rows: batch, into: logits)
-        let cams = try d.makeTensor([batch, tokens, classes])
+        let cams = try d.makeUninitialized([batch, tokens, classes])
         d.gemm(transA: false, transB: true, m: rows, n: classes, k: features, alpha: 1,
                a: normed, lda: features, strideA: 0, b: linear.weight, ldb: features, strideB: 0,
                beta: 0, c: cams, ldc: classes, strideC: 0, batch: 1)
@@ -113,7 +113,7 @@ struct ClassifierHead {
     /// features only).
     func backward(_ d: Device, dlogits: Tensor, dcams: Tensor?, saved s: Saved) throws -> Tensor {
         let rows = s.batch * tokens
-        let dPooled = try d.makeTensor([s.batch, features])
+        let dPooled = try d.makeUninitialized([s.batch, features])
         linear.backward(d, dy: dlogits, x: s.pooled, rows: s.batch, dx: dPooled)
         let dNormed = try d.makeTensor([rows, features])
         d.meanTokensBackward(dPooled, batch: s.batch, tokens: tokens, channels: features, into: dNormed)
