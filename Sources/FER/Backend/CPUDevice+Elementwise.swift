@@ -67,7 +67,7 @@ extension CPUDevice {
         parallelFor(x.count, grain: 1 << 14) { r in
             for i in r {
                 let v = px[i]
-                py[i] = 0.5 * v * (1 + erfHalfAndGaussian(v).erf)
+                py[i] = 0.5 * v * (1 + erfPolynomial(v * 0.70710678118654752))
             }
         }
     }

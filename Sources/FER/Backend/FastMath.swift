@@ -38,3 +38,23 @@ func erfHalfAndGaussian(_ x: Float) -> (erf: Float, gaussian: Float) {
     let e = 1 - poly * g
     return (x < 0 ? -e : e, g)
 }
+
+/// `erf(x)` without an exponential, for GELU's forward pass: Abramowitz-Stegun 7.1.28
+/// (`1 - 1 / (1 + a1 u + ... + a6 u^6)^16`), absolute error below 1.2e-6 in fp32 (3e-7 in exact
+/// arithmetic). About twice as fast as the exp-based form; backward still needs the Gaussian.
+@inline(__always)
+func erfPolynomial(_ x: Float) -> Float {
+    let u = abs(x)
+    var p: Float = 0.0000430638
+    p = p * u + 0.0002765672
+    p = p * u + 0.0001520143
+    p = p * u + 0.0092705272
+    p = p * u + 0.0422820123
+    p = p * u + 0.0705230784
+    p = p * u + 1
+    var q = p * p
+    q = q * q
+    q = q * q
+    q = q * q
+    return Float(signOf: x, magnitudeOf: 1 - 1 / q)
+}
