@@ -183,12 +183,12 @@ final class FiniteDifferenceTests: XCTestCase {
         let loss = MEKLoss(attentionWeight: 1, classWeights: weights)
         func lossValue(_ params: [Float]) throws -> Float {
             try model.parameters.load(flat: params)
-            let pass = try model.predict(images: images, batch: 2 * b)
+            let pass = try model.predict(images: images, batch: 2 * b, keepActivations: true)
             return try loss.evaluate(device: d, pass: pass, labels: [1, 2], classWeightsTensor: wt, grid: config.finalResolution).value.total
         }
         try model.parameters.load(flat: flat)
         model.parameters.zeroGradients()
-        let pass = try model.predict(images: images, batch: 2 * b)
+        let pass = try model.predict(images: images, batch: 2 * b, keepActivations: true)
         let (_, dl, dc) = try loss.evaluate(device: d, pass: pass, labels: [1, 2], classWeightsTensor: wt, grid: config.finalResolution)
         try model.backward(pass, dlogits: dl, dcams: dc)
         let grads = try d.read(model.parameters.gradients)

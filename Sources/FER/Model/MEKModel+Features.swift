@@ -4,8 +4,8 @@ extension MEKModel {
     /// (`norm`), as timm's `SwinTransformer.layers` outputs them, and after it, as timm's
     /// `forward_features` does. For comparing backbones with other implementations.
     func features(images: Tensor, batch: Int) throws -> (tokens: [Float], normed: [Float]) {
-        let pass = try predict(images: images, batch: batch)
-        guard let head = pass.head else { preconditionFailure("a fresh forward pass keeps the head's activations") }
+        let pass = try predict(images: images, batch: batch, keepActivations: true)
+        guard let head = pass.head else { throw ModelError.noSavedActivations }
         return (try device.read(head.norm.x), try device.read(head.normed))
     }
 }

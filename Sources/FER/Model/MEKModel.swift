@@ -70,16 +70,19 @@ public final class MEKModel {
         var mergers: [PatchMerging.Saved?]
         var head: ClassifierHead.Saved?
 
-        init(batch: Int, logits: Tensor, cams: Tensor, embedding: PatchEmbedding.Saved, blocks: [[SwinBlock.Saved?]],
-             mergers: [PatchMerging.Saved?], head: ClassifierHead.Saved) {
+        init(batch: Int, logits: Tensor, cams: Tensor, embedding: PatchEmbedding.Saved?, blocks: [[SwinBlock.Saved?]],
+             mergers: [PatchMerging.Saved?], head: ClassifierHead.Saved?) {
             self.batch = batch; self.logits = logits; self.cams = cams; self.embedding = embedding
             self.blocks = blocks; self.mergers = mergers; self.head = head
         }
     }
 
     /// Runs the model on normalized NCHW images `[batch, 3, S, S]`. With a generator, drop-path is
-    /// active (training mode); with nil it is off (evaluation).
-    public func forward(images: Tensor, batch: Int, dropPath rng: inout SeededRandom?) throws -> ForwardPass {
+    /// active (training mode); with nil it is off (evaluation). With `keepActivations` false
+    /// nothing is kept for backward, so each layer's memory is released as soon as the next one
+    /// has run (inference).
+    public func forward(images: Tensor, batch: Int, dropPath rng: inout SeededRandom?,
+                        keepActivations: Bool = true) throws -> ForwardPass {
         let expected = [batch, config.inChannels, config.imageSize, config.imageSize]
         guard images.count == expected.reduce(1, *) else {
             throw ModelError.shape("images", expected: expected, found: images.shape)
@@ -93,24 +96,25 @@ public final class MEKModel {
             for block in blocks {
                 let (y, sv) = try block.forward(d, x, batch: batch, rng: &rng)
                 x = y
-                saved.append(sv)
+                saved.append(keepActivations ? sv : nil)
             }
             blockSaved.append(saved)
             if s < mergers.count {
                 let (y, sv) = try mergers[s].forward(d, x, batch: batch)
                 x = y
-                mergeSaved.append(sv)
+                mergeSaved.append(keepActivations ? sv : nil)
             }
         }
         let (logits, cams, headSaved) = try head.forward(d, x, batch: batch)
-        return ForwardPass(batch: batch, logits: logits, cams: cams, embedding: embedSaved,
-                           blocks: blockSaved, mergers: mergeSaved, head: headSaved)
+        return ForwardPass(batch: batch, logits: logits, cams: cams, embedding: keepActivations ? embedSaved : nil,
+                           blocks: blockSaved, mergers: mergeSaved, head: keepActivations ? headSaved : nil)
     }
 
-    /// Evaluation-mode forward (no drop-path).
-    public func predict(images: Tensor, batch: Int) throws -> ForwardPass {
+    /// Evaluation-mode forward (no drop-path). Activations are kept for a backward pass only when
+    /// asked (tests that differentiate an evaluation-mode pass).
+    public func predict(images: Tensor, batch: Int, keepActivations: Bool = false) throws -> ForwardPass {
         var none: SeededRandom? = nil
-        return try forward(images: images, batch: batch, dropPath: &none)
+        return try forward(images: images, batch: batch, dropPath: &none, keepActivations: keepActivations)
     }
 
     /// Accumulates every parameter gradient from the gradients of the logits and (optionally) of the
@@ -118,7 +122,7 @@ public final class MEKModel {
     public func backward(_ pass: ForwardPass, dlogits: Tensor, dcams: Tensor?) throws {
         let d = device
         guard let headSaved = pass.head, let embeddingSaved = pass.embedding else {
-            throw ModelError.backwardTwice
+            throw ModelError.noSavedActivations
         }
         pass.head = nil
         var dx = try head.backward(d, dlogits: dlogits, dcams: dcams, saved: headSaved)
@@ -128,7 +132,7 @@ public final class MEKModel {
                 dx = try mergers[s].backward(d, dout: dx, saved: saved)
             }
             for b in stride(from: stages[s].count - 1, through: 0, by: -1) {
-                guard let saved = pass.blocks[s][b] else { throw ModelError.backwardTwice }
+                guard let saved = pass.blocks[s][b] else { throw ModelError.noSavedActivations }
                 pass.blocks[s][b] = nil
                 dx = try stages[s][b].backward(d, dout: dx, saved: saved)
             }
@@ -140,14 +144,14 @@ public final class MEKModel {
 
 public enum ModelError: Error, CustomStringConvertible {
     case shape(String, expected: [Int], found: [Int])
-    case backwardTwice
+    case noSavedActivations
 
     public var description: String {
         switch self {
         case let .shape(what, expected, found):
             return "\(what) has shape \(describe(shape: found)), the model expects \(describe(shape: expected))"
-        case .backwardTwice:
-            return "backward was already run on this forward pass (its saved activations are released)"
+        case .noSavedActivations:
+            return "this forward pass kept no activations (inference, or backward already ran on it)"
         }
     }
 }
