@@ -23,7 +23,6 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-Ounchecked"])]
         ),
         .executableTarget(name: "fer", dependencies: ["FER"], path: "Sources/fer-cli"),
-        .executableTarget(name: "fer-prof", dependencies: ["FER"], path: "Sources/fer-prof"),
         .testTarget(
             name: "FERTests",
             dependencies: ["FER", "Kernels"],

@@ -24,62 +24,21 @@ enum BenchCommand {
         let batch = try o.int("batch", min: 1) ?? (mode == "train" ? 8 : 32)
         let steps = try o.int("steps", min: 1) ?? 10
         let warmup = try o.int("warmup", min: 0) ?? 2
-        let base = try CommonOptions.device(o)
-        // Per-op times need each op finished before the clock stops (OpenCL queues them).
-        let openCL = base as? OpenCLDevice
-        let profiled = ProfiledDevice(base, synchronize: { try? openCL?.synchronize() })
-        let timing = o.has("breakdown") || o.has("json")
-        let device: Device = timing ? profiled : base
-        let config = try SwinConfig.named(modelName)
-        let model = try MEKModel(config: config, device: device, seed: 1)
-        var rng = SeededRandom(seed: 7)
-        let perImage = config.inChannels * config.imageSize * config.imageSize
-        let images = (0..<(batch * perImage)).map { _ in rng.uniform() * 2 - 1 }
-        let labels = (0..<batch).map { $0 % config.numClasses }
-        let counts = [Int](repeating: 10, count: config.numClasses)
-        let loss = MEKLoss(classWeights: try ClassWeights.inverseFrequency(counts: counts))
-        let trainStep = mode == "train" ? try TrainingStep(model: model, loss: loss, batch: batch) : nil
-        let input = try device.makeTensor([batch, config.inChannels, config.imageSize, config.imageSize])
-        var dropPath: SeededRandom? = SeededRandom(seed: 3)
-        var times: [Double] = []
-        for i in 0..<(warmup + steps) {
-            if i == warmup { profiled.reset() }
-            let start = Date()
-            if let trainStep {
-                _ = try trainStep.run(images: images, labels: labels, lr: 1e-4, step: i, dropPath: &dropPath)
-            } else {
-                try device.write(images, to: input)
-                _ = try device.read(try model.predict(images: input, batch: batch).logits)
-            }
-            if i >= warmup { times.append(Date().timeIntervalSince(start)) }
-        }
-        let sorted = times.sorted()
-        let median = sorted[sorted.count / 2]
-        let flopsPerStep = config.forwardFLOPs * Double(batch) * (mode == "train" ? 6 : 1)
-        let samplesPerSecond = Double(batch) / median
-        let gflops = flopsPerStep / median / 1e9
-        let rss = ProcessMemory.peakResidentBytes() ?? 0
-        let measured = profiled.seconds.values.reduce(0, +)
-        var breakdown: [String: Any] = [:]
-        for category in OpCategory.allCases {
-            let s = profiled.seconds[category] ?? 0
-            breakdown[category.rawValue] = ["seconds_per_step": s / Double(steps), "share": measured > 0 ? s / measured : 0]
-        }
         let threads = try o.int("threads", min: 1) ?? ProcessInfo.processInfo.activeProcessorCount
+        let device = try CommonOptions.device(o)
+        let timing = o.has("breakdown") || o.has("json")
+        let bench = Benchmark(modelName: modelName, mode: mode == "train" ? .train : .infer, batch: batch, steps: steps,
+                              warmup: warmup, breakdown: timing)
+        // Per-op times need each op finished before the clock stops (OpenCL queues them).
+        let openCL = device as? OpenCLDevice
+        let r = try bench.run(on: device, synchronize: { try? openCL?.synchronize() })
         if o.has("json") {
-            let object: [String: Any] = [
-                "model": modelName, "mode": mode, "batch": batch, "steps": steps,
-                "samples_per_second": samplesPerSecond,
-                "step_seconds": ["median": median, "min": sorted.first!, "max": sorted.last!],
-                "gflops_per_second": gflops, "model_gflops_per_step": flopsPerStep / 1e9,
-                "gemm_gflops_per_second": (profiled.seconds[.matmul] ?? 0) > 0 ? profiled.gemmFlops / profiled.seconds[.matmul]! / 1e9 : 0,
-                "peak_rss_bytes": rss, "backend": device.backendName, "device": device.deviceDescription,
-                "threads": threads, "breakdown": breakdown,
-                "operations": profiled.operationSeconds.mapValues { $0 / Double(steps) },
-            ]
-            print(try jsonLine(object))
+            print(try jsonLine(bench.jsonObject(r, device: device, threads: threads)))
             return
         }
+        let sorted = r.stepSeconds.sorted(), median = r.median
+        let profiled = r.profile, measured = profiled.seconds.values.reduce(0, +)
+        let samplesPerSecond = r.samplesPerSecond, gflops = r.gflopsPerSecond, flopsPerStep = r.flopsPerStep, rss = r.peakRSSBytes
         print("\(modelName) \(mode), batch \(batch), \(device.backendName): \(device.deviceDescription)")
         print(String(format: "step time  median %.4f s  min %.4f s  max %.4f s  (%d steps after %d warmup)",
                      median, sorted.first!, sorted.last!, steps, warmup))
