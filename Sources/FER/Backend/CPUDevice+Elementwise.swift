@@ -1,3 +1,4 @@
+import COpenBLAS
 import Foundation
 
 /// Bias, residual, activation, normalization and softmax ops of the CPU backend.
@@ -12,22 +13,23 @@ extension CPUDevice {
         }
     }
 
+    /// Column sums as `x^T 1` through OpenBLAS `sgemv`, each thread taking a block of columns.
     public func sumRows(_ x: Tensor, rows: Int, cols: Int, into: Tensor, accumulate: Bool) {
+        guard rows > 0, cols > 0 else {
+            if !accumulate { fill(into, with: 0) }
+            return
+        }
         let px = ptr(x), po = ptr(into)
-        // Columns are split across threads; each thread walks all rows of its columns.
-        let colBlock = 64
-        let blocks = (cols + colBlock - 1) / colBlock
-        parallelFor(blocks) { br in
-            for blk in br {
-                let c0 = blk * colBlock, c1 = min(cols, c0 + colBlock)
-                var acc = [Float](repeating: 0, count: c1 - c0)
-                acc.withUnsafeMutableBufferPointer { a in
-                    for i in 0..<rows {
-                        let row = px + i * cols + c0
-                        for j in 0..<(c1 - c0) { a[j] += row[j] }
-                    }
-                    for j in 0..<(c1 - c0) { po[c0 + j] = accumulate ? po[c0 + j] + a[j] : a[j] }
-                }
+        let ones = [Float](repeating: 1, count: rows)
+        let blocks = min(ThreadSettings.workers, max(1, cols / 16))
+        let size = (cols + blocks - 1) / blocks
+        ones.withUnsafeBufferPointer { one in
+            let pOne = one.baseAddress!
+            DispatchQueue.concurrentPerform(iterations: blocks) { b in
+                let c0 = b * size, c1 = min(cols, c0 + size)
+                guard c0 < c1 else { return }
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(rows), Int32(c1 - c0), 1, px + c0, Int32(cols),
+                            pOne, 1, accumulate ? 1 : 0, po + c0, 1)
             }
         }
     }
