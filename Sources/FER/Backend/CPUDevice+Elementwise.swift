@@ -101,18 +101,19 @@ extension CPUDevice {
         let px = ptr(x), pw = ptr(weight), pb = ptr(bias), py = ptr(y), pm = ptr(mean), pr = ptr(rstd)
         let invN = 1 / Float(cols)
         parallelFor(rows, grain: max(1, 8192 / max(1, cols))) { r in
-            for i in r {
-                let row = px + i * cols
-                var sum: Float = 0
-                for j in 0..<cols { sum += row[j] }
-                let mu = sum * invN
-                var sq: Float = 0
-                for j in 0..<cols { let d = row[j] - mu; sq += d * d }
-                let rs = 1 / (sq * invN + eps).squareRoot()
-                pm[i] = mu
-                pr[i] = rs
-                let out = py + i * cols
-                for j in 0..<cols { out[j] = (row[j] - mu) * rs * pw[j] + pb[j] }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: cols) { buffer in
+                let centred = buffer.baseAddress!
+                for i in r {
+                    let row = px + i * cols
+                    // Two-pass statistics (mean, then squared deviations) for accuracy, each vectorized.
+                    let mu = sumAndSquares(row, cols).0 * invN
+                    for j in 0..<cols { centred[j] = row[j] - mu }
+                    let rs = 1 / (dot(centred, centred, cols) * invN + eps).squareRoot()
+                    pm[i] = mu
+                    pr[i] = rs
+                    let out = py + i * cols
+                    for j in 0..<cols { out[j] = centred[j] * rs * pw[j] + pb[j] }
+                }
             }
         }
     }
@@ -131,22 +132,19 @@ extension CPUDevice {
                 let lo = t * per, hi = min(rows, lo + per)
                 guard lo < hi else { return }
                 let dw = base + t * 2 * cols, db = dw + cols
-                for i in lo..<hi {
-                    let row = px + i * cols, g = pdy + i * cols, out = pdx + i * cols
-                    let mu = pm[i], rs = pr[i]
-                    var sumG: Float = 0, sumGX: Float = 0
-                    for j in 0..<cols {
-                        let xhat = (row[j] - mu) * rs
-                        let gw = g[j] * pw[j]
-                        sumG += gw
-                        sumGX += gw * xhat
-                        dw[j] += g[j] * xhat
-                        db[j] += g[j]
-                    }
-                    let mG = sumG * invN, mGX = sumGX * invN
-                    for j in 0..<cols {
-                        let xhat = (row[j] - mu) * rs
-                        out[j] += rs * (g[j] * pw[j] - mG - xhat * mGX)
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * cols) { buffer in
+                    let xhat = buffer.baseAddress!, gw = xhat + cols
+                    for i in lo..<hi {
+                        let row = px + i * cols, g = pdy + i * cols, out = pdx + i * cols
+                        let mu = pm[i], rs = pr[i]
+                        for j in 0..<cols {
+                            xhat[j] = (row[j] - mu) * rs
+                            gw[j] = g[j] * pw[j]
+                            dw[j] += g[j] * xhat[j]
+                            db[j] += g[j]
+                        }
+                        let mG = sumAndSquares(gw, cols).0 * invN, mGX = dot(gw, xhat, cols) * invN
+                        for j in 0..<cols { out[j] += rs * (gw[j] - mG - xhat[j] * mGX) }
                     }
                 }
             }
@@ -180,3 +178,4 @@ func softmaxRow(_ x: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _
     let inv = 1 / sum
     for j in 0..<n { out[j] *= inv }
 }
+

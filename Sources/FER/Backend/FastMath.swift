@@ -58,3 +58,35 @@ func erfPolynomial(_ x: Float) -> Float {
     q = q * q
     return Float(signOf: x, magnitudeOf: 1 - 1 / q)
 }
+
+/// `sum_j a[j] * b[j]` with eight independent lanes, so the reduction vectorizes (the compiler may
+/// not reorder a scalar float sum).
+@inline(__always)
+func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ n: Int) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    var j = 0
+    while j + 8 <= n {
+        acc += UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Float>.self)
+            * UnsafeRawPointer(b + j).loadUnaligned(as: SIMD8<Float>.self)
+        j += 8
+    }
+    var s = acc.sum()
+    while j < n { s += a[j] * b[j]; j += 1 }
+    return s
+}
+
+/// `(sum_j a[j], sum_j a[j]^2)` with eight lanes.
+@inline(__always)
+func sumAndSquares(_ a: UnsafePointer<Float>, _ n: Int) -> (Float, Float) {
+    var s1 = SIMD8<Float>(repeating: 0), s2 = SIMD8<Float>(repeating: 0)
+    var j = 0
+    while j + 8 <= n {
+        let v = UnsafeRawPointer(a + j).loadUnaligned(as: SIMD8<Float>.self)
+        s1 += v
+        s2 += v * v
+        j += 8
+    }
+    var t1 = s1.sum(), t2 = s2.sum()
+    while j < n { t1 += a[j]; t2 += a[j] * a[j]; j += 1 }
+    return (t1, t2)
+}
