@@ -35,14 +35,23 @@ enum DataOptions {
         OptionSpec("test-list", "FILE", "ferplus/affectnet: test list"),
         OptionSpec("classes", "A,B,...", "class names (folder format: which folders and in what order)"),
         OptionSpec("skip-bad", nil, "skip unreadable images with a warning instead of stopping"),
+        OptionSpec("difficulty", "easy|medium|hard", "built-in data only: " + difficultyHelp),
     ]
+
+    static let difficultyHelp = "how clear the synthetic expressions are and how much pose, lighting, "
+        + "identity and background vary (default medium; hard is closest to RAF-DB and needs long runs)"
 
     static func load(_ o: ParsedOptions) throws -> (dataset: Dataset, root: String, format: String) {
         let root: String
         if let data = o.string("data") {
+            guard o.string("difficulty") == nil else {
+                throw UsageError.other("--difficulty applies to the built-in synthetic data only; it cannot be combined with --data \(data) "
+                                       + "(write a synthetic folder with `fer synth --difficulty ...` and pass that as --data)")
+            }
             root = data
         } else {
-            root = try SyntheticDataset.ensureCached(SyntheticDataset.Spec(), log: note).path
+            let difficulty = try o.choice("difficulty", as: SyntheticDifficulty.self) ?? .medium
+            root = try SyntheticDataset.ensureCached(SyntheticDataset.Spec(difficulty: difficulty), log: note).path
         }
         let format = try o.choice("format", as: DatasetFormat.self)
         let options = DatasetOptions(root: root, format: format, trainList: o.string("train-list"), testList: o.string("test-list"),

@@ -10,16 +10,20 @@ public enum SyntheticDataset {
         public var seed: UInt64
         /// Largest / smallest class frequency; nil keeps RAF-DB's own proportions (about 17).
         public var imbalance: Float?
+        /// How clear the expressions are and how much everything else varies.
+        public var difficulty: SyntheticDifficulty
         /// The renderer's version: a cache made by an older renderer is rebuilt, not reused.
         public var renderer: Int = SyntheticDataset.rendererVersion
-        public init(train: Int = 4000, test: Int = 1000, seed: UInt64 = 1, imbalance: Float? = nil) {
+        public init(train: Int = 4000, test: Int = 1000, seed: UInt64 = 1, imbalance: Float? = nil,
+                    difficulty: SyntheticDifficulty = .medium) {
             self.train = train; self.test = test; self.seed = seed; self.imbalance = imbalance
+            self.difficulty = difficulty
         }
     }
 
     static let markerName = "synthetic.json"
     /// Bumped whenever `SyntheticFaces` draws differently.
-    public static let rendererVersion = 2
+    public static let rendererVersion = 3
 
     /// Writes the dataset into `folder` (created if needed). The marker file naming the spec is
     /// written last, so an interrupted write is redone rather than used.
@@ -30,6 +34,7 @@ public enum SyntheticDataset {
         if let r = spec.imbalance, !(r >= 1) {
             throw DatasetError.badImage("synthetic dataset: --imbalance must be >= 1, got \(r)")
         }
+        let variation = spec.difficulty.variation
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try? FileManager.default.removeItem(at: folder.appendingPathComponent(markerName))
         var lines: [String] = []
@@ -45,7 +50,7 @@ public enum SyntheticDataset {
             failures.withUnsafeMutableBufferPointer { out in
                 DispatchQueue.concurrentPerform(iterations: labels.count) { i in
                     var imageRNG = SeededRandom(seed: mix(spec.seed, salt << 40 | UInt64(i)))
-                    let image = SyntheticFaces.image(label: labels[i], rng: &imageRNG)
+                    let image = SyntheticFaces.image(label: labels[i], variation: variation, rng: &imageRNG)
                     do {
                         try ImageCodec.encodeJPEG(image, quality: 95).write(to: folder.appendingPathComponent(names[i]))
                     } catch {
@@ -55,7 +60,7 @@ public enum SyntheticDataset {
             }
             if let failure = failures.compactMap({ $0 }).first { throw DatasetError.badImage(failure) }
             lines += zip(names, labels).map { "\($0) \($1 + 1)" }
-            log("synthetic \(split): \(total) images, per class \(zip(SyntheticFaces.classNames, counts).map { "\($0) \($1)" }.joined(separator: ", "))")
+            log("synthetic \(split) (\(spec.difficulty.rawValue)): \(total) images, per class \(zip(SyntheticFaces.classNames, counts).map { "\($0) \($1)" }.joined(separator: ", "))")
         }
         try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8),
                              to: folder.appendingPathComponent(DatasetReader.rafdbListName))
@@ -67,7 +72,8 @@ public enum SyntheticDataset {
         let base = ProcessInfo.processInfo.environment["FER_CACHE"].map { URL(fileURLWithPath: $0) }
             ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".cache/swift-fer")
         let imbalance = spec.imbalance.map { String(format: "-r%g", $0) } ?? ""
-        return base.appendingPathComponent("synthetic-v\(spec.renderer)-\(spec.train)-\(spec.test)-s\(spec.seed)\(imbalance)")
+        return base.appendingPathComponent(
+            "synthetic-v\(spec.renderer)-\(spec.difficulty.rawValue)-\(spec.train)-\(spec.test)-s\(spec.seed)\(imbalance)")
     }
 
     /// The cached folder for `spec`, built on first use.

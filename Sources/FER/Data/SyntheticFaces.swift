@@ -184,18 +184,19 @@ extension FaceParameters {
     ]
 
     /// A random face showing expression `expression` (0 Surprise, 1 Fear, 2 Disgust, 3 Happiness,
-    /// 4 Sadness, 5 Anger, 6 Neutral). Identity, pose, lighting and camera are drawn the same way
-    /// for every class; only the action features depend on it.
-    public static func sample(expression: Int, rng: inout SeededRandom) -> FaceParameters {
+    /// 4 Sadness, 5 Anger, 6 Neutral), varied as `variation` says. Identity, pose, lighting and
+    /// camera are drawn the same way for every class; only the action features depend on it.
+    public static func sample(expression: Int, variation: FaceVariation = .builtIn,
+                              rng: inout SeededRandom) -> FaceParameters {
         precondition(expression >= 0 && expression < expressionPrototypes.count,
                      "expression \(expression) is outside 0..<\(expressionPrototypes.count)")
         var p = FaceParameters()
-        p.sampleIdentity(rng: &rng)
-        p.sampleActions(expression: expression, rng: &rng)
+        p.sampleIdentity(variation, rng: &rng)
+        p.sampleActions(expression: expression, variation, rng: &rng)
         return p
     }
 
-    mutating func sampleActions(expression: Int, rng: inout SeededRandom) {
+    mutating func sampleActions(expression: Int, _ variation: FaceVariation, rng: inout SeededRandom) {
         var proto = Self.expressionPrototypes[expression]
         // Mixtures inside a class: not every surprised face drops the jaw, some angry faces shout,
         // some smiles are closed, some fearful faces keep the mouth nearly shut.
@@ -209,13 +210,15 @@ extension FaceParameters {
         }
         if expression == 2, rng.uniform() < 0.5 { proto[9] = -proto[9] }
         // Expression intensity: weak expressions drift towards neutral.
-        let intensity = min(max(0.7 + 0.3 * rng.normal(), 0.1), 1.2)
+        let intensity = min(max(variation.intensityMean + variation.intensitySpread * rng.normal(), 0.1), 1.2)
         let base = Self.neutralActions
+        let gains = variation.featureGain
         var f = base
         for i in 0..<f.count {
-            let gain = intensity * (0.55 + 0.9 * rng.uniform())
-            var v = base[i] + gain * (proto[i] - base[i]) + Self.actionSpread[i] * rng.normal()
-            if i == 9 { v = base[i] + gain * (proto[i] - base[i]) + 0.5 * Self.actionSpread[i] * rng.normal() }
+            let gain = intensity * (gains.lowerBound + (gains.upperBound - gains.lowerBound) * rng.uniform())
+            // The mouth asymmetry's sign carries the class (Disgust), so it gets half the spread.
+            let spread = variation.personSpread * Self.actionSpread[i] * (i == 9 ? 0.5 : 1)
+            let v = base[i] + gain * (proto[i] - base[i]) + spread * rng.normal()
             let r = Self.actionRange[i]
             f[i] = min(max(v, r.0), r.1)
         }
@@ -224,8 +227,12 @@ extension FaceParameters {
         pupilY = min(max(0.3 * rng.normal(), -1), 1)
     }
 
-    mutating func sampleIdentity(rng: inout SeededRandom) {
-        func u(_ lo: Float, _ hi: Float) -> Float { lo + (hi - lo) * rng.uniform() }
+    /// Draws everything but the expression. Each group of factors is drawn over its full range
+    /// scaled by the matching `variation` field around the range's middle; the number of random
+    /// draws never changes, so the same seed gives the same person at every variation.
+    mutating func sampleIdentity(_ variation: FaceVariation, rng: inout SeededRandom) {
+        var nz = variation.identity
+        func u(_ lo: Float, _ hi: Float) -> Float { (lo + hi) / 2 + nz * (hi - lo) * (rng.uniform() - 0.5) }
         func jitter(_ c: SIMD3<Float>, _ amount: Float) -> SIMD3<Float> {
             let j = SIMD3<Float>(u(-amount, amount), u(-amount, amount), u(-amount, amount))
             return simdClamp(c + j, 0, 1)
@@ -250,7 +257,7 @@ extension FaceParameters {
         hairlineHeight = u(-0.5, -0.38)
         hairPart = u(-1, 1)
         hairVolume = u(0.02, 0.09)
-        hasGlasses = rng.uniform() < 0.2
+        hasGlasses = rng.uniform() < 0.2 * nz
         glassesColor = jitter(pick([[0.08, 0.08, 0.08], [0.35, 0.2, 0.1], [0.7, 0.7, 0.72], [0.5, 0.1, 0.12]]), 0.05)
         glassesRoundness = u(0, 1)
         glassesSize = u(0.9, 1.12)
@@ -271,22 +278,26 @@ extension FaceParameters {
         lipColor = simdClamp(mix(skinColor, SIMD3<Float>(0.72, 0.3, 0.3), u(0.3, 0.7)) * u(0.8, 0.95), 0, 1)
         clothesColor = SIMD3<Float>(u(0.05, 0.9), u(0.05, 0.9), u(0.05, 0.9))
 
-        yaw = min(max(0.33 * rng.normal(), -0.8), 0.8)
-        roll = min(max(0.09 * rng.normal(), -0.25), 0.25)
+        nz = variation.pose
+        yaw = min(max(nz * 0.33 * rng.normal(), -0.8), 0.8)
+        roll = min(max(nz * 0.09 * rng.normal(), -0.25), 0.25)
         // Tight crops like RAF-DB's aligned faces: brows to chin fill the frame.
         scale = u(1.45, 1.7)
-        offsetX = min(max(0.04 * rng.normal(), -0.1), 0.1)
-        offsetY = min(max(0.04 * rng.normal(), -0.1), 0.1)
+        offsetX = min(max(nz * 0.04 * rng.normal(), -0.1), 0.1)
+        offsetY = min(max(nz * 0.04 * rng.normal(), -0.1), 0.1)
+        nz = variation.lighting
         lightAngle = u(0, 2 * Float.pi)
         lightStrength = u(0.05, 0.45)
         lightGradient = u(0, 0.25)
         exposure = u(0.78, 1.15)
         colorCast = SIMD3<Float>(u(0.92, 1.08), u(0.95, 1.05), u(0.92, 1.08))
+        nz = variation.background
         let bg = SIMD3<Float>(u(0.1, 0.95), u(0.1, 0.95), u(0.1, 0.95))
         backgroundTop = simdClamp(mix(bg, SIMD3<Float>(repeating: (bg.x + bg.y + bg.z) / 3), u(0, 0.8)), 0, 1)
         backgroundBottom = simdClamp(backgroundTop * u(0.55, 1.15) + SIMD3<Float>(u(-0.08, 0.08), u(-0.08, 0.08), u(-0.08, 0.08)), 0, 1)
+        nz = variation.lighting
         noiseLevel = u(0.004, 0.05)
-        blur = rng.uniform() < 0.35 ? u(0.2, 1) : 0
+        blur = rng.uniform() < 0.35 * nz ? u(0.2, 1) : 0
     }
 }
 
@@ -367,14 +378,15 @@ public enum SyntheticFaces {
         return labels
     }
 
-    /// Same as `FaceParameters.sample(expression:rng:)`.
-    public static func sample(expression: Int, rng: inout SeededRandom) -> FaceParameters {
-        FaceParameters.sample(expression: expression, rng: &rng)
+    /// Same as `FaceParameters.sample(expression:variation:rng:)`.
+    public static func sample(expression: Int, variation: FaceVariation = .builtIn, rng: inout SeededRandom) -> FaceParameters {
+        FaceParameters.sample(expression: expression, variation: variation, rng: &rng)
     }
 
     /// One image of class `label`: parameters sampled, then rendered, both from `rng`.
-    public static func image(label: Int, size: Int = defaultImageSize, rng: inout SeededRandom) -> RGBImage {
-        let p = FaceParameters.sample(expression: label, rng: &rng)
+    public static func image(label: Int, variation: FaceVariation = .builtIn, size: Int = defaultImageSize,
+                             rng: inout SeededRandom) -> RGBImage {
+        let p = FaceParameters.sample(expression: label, variation: variation, rng: &rng)
         return render(p, size: size, rng: &rng)
     }
 
@@ -948,3 +960,4 @@ private struct FaceRenderer {
         c.stroke(bezier(l, SIMD2((l.x + r.x) / 2, p.eyeLevel - 0.05), r, 6), halfWidth: { _ in half }, color: frame, alpha: 1)
     }
 }
+
