@@ -70,6 +70,27 @@ final class OpenCLBackendTests: XCTestCase {
         XCTAssertEqual(try d.runtime.mem(of: second), firstMem, "a freed buffer of the same size is reused")
         XCTAssertEqual(try d.read(second), [Float](repeating: 0, count: count), "makeTensor zero-fills a reused buffer")
         XCTAssertGreaterThanOrEqual(d.memoryInUse.live, count * 4)
+        // Idle buffers go back to the driver on request; live ones stay.
+        var idle: Tensor? = try d.makeTensor([777])
+        idle = nil
+        XCTAssertNil(idle)
+        XCTAssertGreaterThanOrEqual(d.releaseIdleMemory(), 777 * 4)
+        XCTAssertEqual(d.memoryInUse.cached, 0)
+        XCTAssertEqual(d.releaseIdleMemory(), 0)
+        XCTAssertEqual(try d.read(second), [Float](repeating: 0, count: count), "a live tensor survives the release")
+    }
+
+    /// The CPU backend's block cache behaves the same way.
+    func testCPUPoolReleasesIdleBlocksOnly() throws {
+        let d = CPUDevice(threads: 2)
+        let live = try d.makeTensor([1000])
+        try d.write([Float](repeating: 2, count: 1000), to: live)
+        var idle: Tensor? = try d.makeTensor([5000])
+        idle = nil
+        XCTAssertNil(idle)
+        XCTAssertEqual(d.releaseIdleMemory(), CPUMemoryPool.sizeClass(5000) * 4)
+        XCTAssertEqual(d.releaseIdleMemory(), 0)
+        XCTAssertEqual(try d.read(live), [Float](repeating: 2, count: 1000))
     }
 
     func testBuildFailureCarriesTheBuildLog() throws {

@@ -218,7 +218,7 @@ final class SyntheticFacesTests: XCTestCase {
     /// A nearest-class-mean rule on the true action features stays well above chance but confuses
     /// each neighbour pair (Surprise/Fear, Disgust/Anger, Sadness/Neutral) a fair number of times
     /// at the hard difficulty. The built-in medium one shows clearer expressions: the features
-    /// alone separate the classes far better (measured 98% against 79%), but Surprise and Fear
+    /// alone separate the classes far better (measured 99% against 79%), but Surprise and Fear
     /// still overlap.
     func testNeighbourClassesOverlap() {
         let n = 400
@@ -280,8 +280,8 @@ final class SyntheticFacesTests: XCTestCase {
         XCTAssertEqual(easy.background, 0, accuracy: 1e-4)
         XCTAssertEqual(easy.yaw, 0, accuracy: 1e-4)
         for (m, h, name) in [(medium.skin, hard.skin, "skin"), (medium.background, hard.background, "background"), (medium.yaw, hard.yaw, "yaw")] {
-            XCTAssertGreaterThan(m, 0.15 * h, name)
-            XCTAssertLessThan(m, 0.5 * h, name)
+            XCTAssertGreaterThan(m, 0.08 * h, name)
+            XCTAssertLessThan(m, 0.3 * h, name)
         }
         // The built-in default is the medium setting.
         XCTAssertEqual(FaceVariation.builtIn, SyntheticDifficulty.medium.variation)

@@ -63,6 +63,18 @@ final class CPUMemoryPool: @unchecked Sendable {
         }
     }
 
+    /// Frees every idle block; returns how many bytes that was.
+    func trim() -> Int {
+        lock.lock()
+        let lists = free
+        let bytes = idleBytes
+        free = [:]
+        idleBytes = 0
+        lock.unlock()
+        for list in lists.values { for p in list { UnsafeMutableRawPointer(p).deallocate() } }
+        return bytes
+    }
+
     deinit {
         for list in free.values { for p in list { UnsafeMutableRawPointer(p).deallocate() } }
     }
@@ -103,6 +115,8 @@ public final class CPUDevice: Device {
         let count = shape.reduce(1, *)
         return Tensor(buffer: CPUBuffer(count: count, pool: pool), shape: shape)
     }
+
+    @discardableResult public func releaseIdleMemory() -> Int { pool.trim() }
 
     public func makeUninitialized(_ shape: [Int]) throws -> Tensor {
         Tensor(buffer: CPUBuffer(count: shape.reduce(1, *), pool: pool, zeroed: false), shape: shape)

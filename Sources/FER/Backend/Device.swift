@@ -71,6 +71,9 @@ public protocol Device: AnyObject {
     /// A tensor whose contents are unspecified, for outputs an op overwrites completely (saves
     /// the zero-fill on hot paths). Never pass one as an accumulation target.
     func makeUninitialized(_ shape: [Int]) throws -> Tensor
+    /// Returns the memory cached for reuse by freed tensors to the system, e.g. after an
+    /// evaluation whose batch size differs from training; returns how many bytes that was.
+    @discardableResult func releaseIdleMemory() -> Int
     /// Copies host values into `tensor` (counts must match).
     func write(_ values: [Float], to tensor: Tensor) throws
     /// Copies a tensor's values to the host, waiting for pending work.
@@ -172,4 +175,6 @@ public protocol Device: AnyObject {
 extension Device {
     /// Backends without a cheaper path hand out zero-filled tensors.
     public func makeUninitialized(_ shape: [Int]) throws -> Tensor { try makeTensor(shape) }
+    /// Backends without a cache have nothing to release.
+    @discardableResult public func releaseIdleMemory() -> Int { 0 }
 }

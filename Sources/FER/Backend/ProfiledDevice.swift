@@ -45,6 +45,7 @@ public final class ProfiledDevice: Device {
 
     public func makeTensor(_ shape: [Int]) throws -> Tensor { try timed(.memory) { try base.makeTensor(shape) } }
     public func makeUninitialized(_ shape: [Int]) throws -> Tensor { try timed(.memory) { try base.makeUninitialized(shape) } }
+    @discardableResult public func releaseIdleMemory() -> Int { base.releaseIdleMemory() }
     public func write(_ values: [Float], to tensor: Tensor) throws { try timed(.memory) { try base.write(values, to: tensor) } }
     public func read(_ tensor: Tensor) throws -> [Float] { try timed(.memory) { try base.read(tensor) } }
     public func fill(_ tensor: Tensor, with value: Float) { timed(.memory) { base.fill(tensor, with: value) } }

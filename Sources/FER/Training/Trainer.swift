@@ -109,8 +109,12 @@ public final class Trainer {
     /// accuracy improved.
     func evaluateAndTrackBest() throws -> ClassificationMetrics? {
         guard !dataset.test.isEmpty else { return nil }
+        // Evaluation's activations have another batch size than training's: hand each phase's
+        // cached blocks back before the other starts, so the process never holds both sets.
+        model.device.releaseIdleMemory()
         let metrics = try Evaluator.evaluate(model: model, samples: dataset.test, classNames: dataset.classNames,
                                              batchSize: settings.evalBatch)
+        model.device.releaseIdleMemory()
         try run.appendEvaluation(metrics, step: progress.step)
         log(String(format: "eval step %d: overall accuracy %.2f%%, mean class accuracy %.2f%%, macro F1 %.4f",
                    progress.step, 100 * metrics.overallAccuracy, 100 * metrics.meanClassAccuracy, metrics.macroF1))

@@ -155,6 +155,10 @@ public final class OpenCLDevice: Device {
         try clCheck(clFinish(runtime.queue), "clFinish")
     }
 
+    /// Releases the pool's idle buffers to the driver (it frees each once the commands using it
+    /// have finished).
+    @discardableResult public func releaseIdleMemory() -> Int { pool.trim() }
+
     /// Pool statistics: bytes held by live tensors and bytes cached for reuse.
     public var memoryInUse: (live: Int, cached: Int) { (pool.liveBytes, pool.cachedBytes) }
 
