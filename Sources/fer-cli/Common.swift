@@ -50,7 +50,7 @@ enum DataOptions {
             }
             root = data
         } else {
-            let difficulty = try o.choice("difficulty", as: SyntheticDifficulty.self) ?? .medium
+            let difficulty = try o.choice("difficulty", as: SyntheticDifficulty.self) ?? .builtIn
             root = try SyntheticDataset.ensureCached(SyntheticDataset.Spec(difficulty: difficulty), log: note).path
         }
         let format = try o.choice("format", as: DatasetFormat.self)

@@ -21,7 +21,7 @@ enum SynthCommand {
         let spec = SyntheticDataset.Spec(train: try o.int("train", min: 7) ?? 4000, test: try o.int("test", min: 0) ?? 1000,
                                          seed: UInt64(try o.int("seed", min: 0) ?? 1),
                                          imbalance: try o.double("imbalance", min: 1).map(Float.init),
-                                         difficulty: try o.choice("difficulty", as: SyntheticDifficulty.self) ?? .medium)
+                                         difficulty: try o.choice("difficulty", as: SyntheticDifficulty.self) ?? .builtIn)
         try SyntheticDataset.write(spec, to: URL(fileURLWithPath: out), log: { print($0) })
         print("wrote \(out)/\(DatasetReader.rafdbListName) and \(spec.train + spec.test) images")
     }

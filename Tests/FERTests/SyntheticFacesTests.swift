@@ -284,6 +284,7 @@ final class SyntheticFacesTests: XCTestCase {
             XCTAssertLessThan(m, 0.3 * h, name)
         }
         // The built-in default is the medium setting.
+        XCTAssertEqual(SyntheticDifficulty.builtIn, .medium)
         XCTAssertEqual(FaceVariation.builtIn, SyntheticDifficulty.medium.variation)
         XCTAssertEqual(SyntheticDataset.Spec().difficulty, .medium)
     }

@@ -15,7 +15,7 @@ public enum SyntheticDataset {
         /// The renderer's version: a cache made by an older renderer is rebuilt, not reused.
         public var renderer: Int = SyntheticDataset.rendererVersion
         public init(train: Int = 4000, test: Int = 1000, seed: UInt64 = 1, imbalance: Float? = nil,
-                    difficulty: SyntheticDifficulty = .medium) {
+                    difficulty: SyntheticDifficulty = .builtIn) {
             self.train = train; self.test = test; self.seed = seed; self.imbalance = imbalance
             self.difficulty = difficulty
         }

@@ -960,4 +960,3 @@ private struct FaceRenderer {
         c.stroke(bezier(l, SIMD2((l.x + r.x) / 2, p.eyeLevel - 0.05), r, 6), halfWidth: { _ in half }, color: frame, alpha: 1)
     }
 }
-
