@@ -193,9 +193,9 @@ public final class CPUDevice: Device {
                     cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(hi - lo), alpha,
                                 aBlock, Int32(lda), bBlock, Int32(ldb), 0, base + t * m * n, Int32(n))
                 }
+                scale(pc, rows: m, cols: n, ld: ldc, by: beta)
                 for r in 0..<m {
                     let crow = pc + r * ldc
-                    for j in 0..<n { crow[j] = beta == 0 ? 0 : crow[j] * beta }
                     for t in 0..<blocks {
                         let prow = base + t * m * n + r * n
                         for j in 0..<n { crow[j] += prow[j] }

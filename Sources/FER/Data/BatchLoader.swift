@@ -6,6 +6,11 @@ public struct SamplerPosition: Codable, Equatable, Sendable {
     public var epoch: Int
     public var batch: Int
     public init(epoch: Int = 0, batch: Int = 0) { self.epoch = epoch; self.batch = batch }
+
+    /// The position after this one: the next batch, or the first of the next epoch.
+    public func next(batchesPerEpoch: Int) -> SamplerPosition {
+        batch + 1 >= batchesPerEpoch ? SamplerPosition(epoch: epoch + 1, batch: 0) : SamplerPosition(epoch: epoch, batch: batch + 1)
+    }
 }
 
 /// One batch of model inputs.
@@ -131,9 +136,10 @@ public final class BatchLoader: @unchecked Sendable {
                 condition.lock(); finished = true; condition.unlock()
                 return
             }
-            position.batch += 1
-            if training && position.batch >= batchesPerEpoch {
-                position = SamplerPosition(epoch: position.epoch + 1, batch: 0)
+            if training {
+                position = position.next(batchesPerEpoch: batchesPerEpoch)
+            } else {
+                position.batch += 1
             }
         }
     }

@@ -20,8 +20,8 @@ struct Linear {
         if let bias { d.addBias(y, bias: bias, rows: rows, cols: outFeatures) }
     }
 
-    /// Accumulates the parameter gradients; writes (or with `accumulate`, adds) `dx` when given.
-    func backward(_ d: Device, dy: Tensor, x: Tensor, rows: Int, dx: Tensor?, accumulate: Bool = false) {
+    /// Accumulates the parameter gradients; writes `dx` when given.
+    func backward(_ d: Device, dy: Tensor, x: Tensor, rows: Int, dx: Tensor?) {
         d.gemm(transA: true, transB: false, m: outFeatures, n: inFeatures, k: rows, alpha: 1,
                a: dy, lda: outFeatures, strideA: 0, b: x, ldb: inFeatures, strideB: 0,
                beta: 1, c: dWeight, ldc: inFeatures, strideC: 0, batch: 1)
@@ -29,7 +29,7 @@ struct Linear {
         if let dx {
             d.gemm(transA: false, transB: false, m: rows, n: inFeatures, k: outFeatures, alpha: 1,
                    a: dy, lda: outFeatures, strideA: 0, b: weight, ldb: inFeatures, strideB: 0,
-                   beta: accumulate ? 1 : 0, c: dx, ldc: inFeatures, strideC: 0, batch: 1)
+                   beta: 0, c: dx, ldc: inFeatures, strideC: 0, batch: 1)
         }
     }
 }

@@ -35,8 +35,9 @@ public final class MEKModel {
             let index = try device.makeTensor([w * w * w * w])
             try device.write(WindowGeometry.relativePositionIndex(window: w), to: index)
             var mask: Tensor? = nil
-            if config.depths[s] > 1 && config.stageResolution(s) > config.window {
-                let values = WindowGeometry.shiftMask(resolution: config.stageResolution(s), window: w, shift: config.window / 2)
+            let shift = config.shift(stage: s, block: 1)
+            if config.depths[s] > 1 && shift > 0 {
+                let values = WindowGeometry.shiftMask(resolution: config.stageResolution(s), window: w, shift: shift)
                 let t = try device.makeTensor([values.count])
                 try device.write(values, to: t)
                 mask = t

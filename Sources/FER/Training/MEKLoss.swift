@@ -27,6 +27,8 @@ public struct MEKLoss {
     }
 
     public var usesFlippedView: Bool { attentionWeight != 0 }
+    /// Images per forward pass for `batch` samples: originals, then their flips when used.
+    public func packedBatch(_ batch: Int) -> Int { usesFlippedView ? 2 * batch : batch }
 
     /// Target distributions `[labels.count, K]`, row-major.
     public func targets(labels: [Int]) throws -> [Float] {
@@ -63,7 +65,7 @@ public struct MEKLoss {
     public func evaluate(device d: Device, pass: MEKModel.ForwardPass, labels: [Int],
                          classWeightsTensor: Tensor, grid: Int) throws -> (value: Value, dlogits: Tensor, dcams: Tensor?) {
         let b = labels.count, k = classWeights.count
-        let expectedBatch = usesFlippedView ? 2 * b : b
+        let expectedBatch = packedBatch(b)
         guard pass.batch == expectedBatch else {
             throw ModelError.shape("forward batch", expected: [expectedBatch], found: [pass.batch])
         }

@@ -76,11 +76,7 @@ public final class Trainer {
             let result = try step.run(images: batch.images, labels: batch.labels, lr: lr, step: progress.step, dropPath: &rng)
             let value = result.loss, gradNorm = result.gradNorm
             progress.step += 1
-            progress.sampler = batch.position
-            progress.sampler.batch += 1
-            if progress.sampler.batch >= loader.batchesPerEpoch {
-                progress.sampler = SamplerPosition(epoch: progress.sampler.epoch + 1, batch: 0)
-            }
+            progress.sampler = batch.position.next(batchesPerEpoch: loader.batchesPerEpoch)
             progress.dropPathRandom = rng!
             let seconds = Date().timeIntervalSince(stepStart)
             let record = StepRecord(step: progress.step, epoch: batch.position.epoch, loss: value.total,

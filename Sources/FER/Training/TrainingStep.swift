@@ -19,7 +19,7 @@ public final class TrainingStep {
         self.batch = batch
         device = model.device
         let config = model.config
-        let packed = loss.usesFlippedView ? 2 * batch : batch
+        let packed = loss.packedBatch(batch)
         images = try device.makeTensor([packed, config.inChannels, config.imageSize, config.imageSize])
         let count = model.parameters.layout.totalCount
         m = try device.makeTensor([count])
@@ -43,7 +43,7 @@ public final class TrainingStep {
             throw ModelError.shape("training batch", expected: [batch, config.inChannels, config.imageSize, config.imageSize],
                                    found: [labels.count, host.count / max(1, config.inChannels * config.imageSize * config.imageSize)])
         }
-        let packed = loss.usesFlippedView ? 2 * b : b
+        let packed = loss.packedBatch(b)
         try device.write(host, to: images.rows(0..<b))
         if loss.usesFlippedView {
             device.flipLastAxis(images.rows(0..<b), rows: b * config.inChannels * config.imageSize, width: config.imageSize,
