@@ -15,6 +15,7 @@ enum EvalCommand {
     static func run(_ args: [String]) throws {
         let o = try spec.parse(args)
         guard let path = o.string("checkpoint") else { throw UsageError.other("fer eval: --checkpoint FILE is required") }
+        let batchSize = try o.int("batch", min: 1) ?? 64
         let device = try CommonOptions.device(o)
         let loaded = try ModelCheckpoint.load(path: path, device: device, log: note)
         let (dataset, root, _) = try DataOptions.load(o)
@@ -23,7 +24,7 @@ enum EvalCommand {
         }
         guard !dataset.test.isEmpty else { throw DatasetError.emptySplit(root, split: "test") }
         let metrics = try Evaluator.evaluate(model: loaded.model, samples: dataset.test, classNames: dataset.classNames,
-                                             batchSize: try o.int("batch", min: 1) ?? 64)
+                                             batchSize: batchSize)
         if o.has("json") {
             print(try jsonLine(metrics.jsonObject(step: nil)))
         } else {

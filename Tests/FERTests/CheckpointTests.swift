@@ -72,6 +72,29 @@ final class CheckpointTests: XCTestCase {
         XCTAssertTrue(text.contains("'encoder.layers.0.blocks.0.attn.proj.weight' has shape [32, 16], expected [32, 32]"), text)
     }
 
+    /// Shapes the architecture is read from are checked before use: a scalar head, a
+    /// one-channel patch kernel and a folder given as the file are errors that name the culprit.
+    func testOddShapesAndFoldersAreNamedErrorsNotCrashes() throws {
+        let model = try MEKModel(config: .swinMicro, device: d)
+        let values = try model.parameters.hostValues()
+        func write(_ name: String, replacing key: String, shape: [Int], count: Int) throws -> String {
+            let tensors = model.parameters.layout.specs.map { spec -> (name: String, shape: [Int], values: [Float]) in
+                spec.name == key ? (spec.name, shape, Array(repeating: 0, count: count)) : (spec.name, spec.shape, values[spec.name]!.values)
+            }
+            let url = folder.appendingPathComponent(name)
+            try SafetensorsFile.serialize(tensors).write(to: url)
+            return errorText { _ = try ModelCheckpoint.load(path: url.path, device: d, log: { _ in }) }
+        }
+        let scalarHead = try write("head.safetensors", replacing: "head.weight", shape: [], count: 1)
+        XCTAssertTrue(scalarHead.contains("head.weight has shape [], expected [out, in]"), scalarHead)
+        let scalarFC1 = try write("fc1.safetensors", replacing: "encoder.layers.0.blocks.0.mlp.fc1.weight", shape: [], count: 1)
+        XCTAssertTrue(scalarFC1.contains("encoder.layers.0.blocks.0.mlp.fc1.weight has shape []"), scalarFC1)
+        let gray = try write("gray.safetensors", replacing: "encoder.patch_embed.proj.weight", shape: [32, 1, 2, 2], count: 128)
+        XCTAssertTrue(gray.contains("inChannels is 1"), gray)
+        let directory = errorText { _ = try SafetensorsFile(contentsOfFile: folder.path) }
+        XCTAssertTrue(directory.contains(folder.path) && directory.contains("is a directory"), directory)
+    }
+
     func testTruncatedFileIsAnErrorNotACrash() throws {
         let full = try Data(contentsOf: URL(fileURLWithPath: TestSupport.fixture("golden_micro_model.safetensors")))
         for cut in [0, 5, 100, full.count / 2, full.count - 1] {

@@ -76,6 +76,10 @@ final class DatasetTests: XCTestCase {
         let ferplus = try DatasetReader.read(DatasetOptions(root: root.path, format: .ferplus, trainList: "train.txt", testList: "test.txt"))
         XCTAssertEqual(ferplus.classNames.count, 8)
         XCTAssertEqual(ferplus.classNames.last, "Contempt")
+        XCTAssertThrowsError(try DatasetReader.read(DatasetOptions(root: root.path, format: .ferplus, trainList: "train.txt",
+                                                                   testList: "test.txt", classes: ["a", "b"]))) { error in
+            XCTAssertEqual("\(error)", "--classes gives 2 name(s) (a,b), but the ferplus labels have 8 classes")
+        }
         XCTAssertEqual(ferplus.test.map(\.label), [1, 7])
         // AffectNet with labels 0..6 only has 7 classes.
         try write((0..<7).map { "img/a\($0).png \($0)" }.joined(separator: "\n"), "train7.txt")

@@ -105,8 +105,16 @@ public enum ModelCheckpoint {
             heads.append(table[1])
         }
         guard !depths.isEmpty else { throw CheckpointError.missingKey(file.path, "encoder.layers.0.blocks.0.norm1.weight", expected: nil) }
-        let head = try shape("head.weight")
-        let fc1 = try shape("encoder.layers.0.blocks.0.mlp.fc1.weight")
+        /// A weight matrix's shape, refused unless it has two positive sides.
+        func matrix(_ key: String) throws -> [Int] {
+            let s = try shape(key)
+            guard s.count == 2, s[0] > 0, s[1] > 0 else {
+                throw CheckpointError.inconsistent(file.path, "\(key) has shape \(describe(shape: s)), expected [out, in]")
+            }
+            return s
+        }
+        let head = try matrix("head.weight")
+        let fc1 = try matrix("encoder.layers.0.blocks.0.mlp.fc1.weight")
         var config = SwinConfig(patchSize: patch[2], inChannels: patch[1], embedDim: patch[0], depths: depths, heads: heads,
                                 window: window, mlpRatio: max(1, fc1[0] / max(1, patch[0])), numClasses: head[0])
         if let text = file.metadata[configKey] {

@@ -29,6 +29,10 @@ public struct SafetensorsFile {
     ]
 
     public init(contentsOfFile path: String) throws {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw SafetensorsError.unreadable(path, "it is a directory, not a .safetensors file")
+        }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)

@@ -128,6 +128,9 @@ public enum TimmConversion {
         }
         guard !depths.isEmpty else { throw CheckpointError.missingKey(path, "layers.0.blocks.0.norm1.weight", expected: nil) }
         let fc1 = try shape("encoder.layers.0.blocks.0.mlp.fc1.weight")
+        guard fc1.count == 2, fc1[0] > 0 else {
+            throw ConversionError.notTimmSwin(path, "layers.0.blocks.0.mlp.fc1.weight has shape \(describe(shape: fc1)), not [hidden, dim]")
+        }
         let sourceWindow = sourceWindows.max()!
         var config = SwinConfig(imageSize: options.imageSize, patchSize: options.patchSize, inChannels: patch[1], embedDim: patch[0],
                                 depths: depths, heads: heads, window: options.window ?? sourceWindow,

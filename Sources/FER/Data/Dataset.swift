@@ -55,6 +55,7 @@ public enum DatasetError: Error, CustomStringConvertible {
     case emptySplit(String, split: String)
     case cannotDetect(String)
     case badImage(String)
+    case classCount(given: [String], expected: Int, format: String)
 
     public var description: String {
         switch self {
@@ -66,6 +67,8 @@ public enum DatasetError: Error, CustomStringConvertible {
         case let .emptySplit(source, split): return "\(source): the \(split) split is empty"
         case let .cannotDetect(root): return "\(root): cannot tell the dataset format (no list_patition_label.txt, no train/ and test/ folders); pass --format rafdb|ferplus|affectnet|folder"
         case let .badImage(text): return text
+        case let .classCount(given, expected, format):
+            return "--classes gives \(given.count) name(s) (\(given.joined(separator: ","))), but the \(format) labels have \(expected) classes"
         }
     }
 }

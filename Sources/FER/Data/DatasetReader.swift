@@ -115,7 +115,7 @@ public enum DatasetReader {
         }
         if let named = options.classes {
             guard named.count == classes.count else {
-                throw DatasetError.badLine(trainList, line: 0, text: named.joined(separator: ","), expected: "\(classes.count) class names for --classes")
+                throw DatasetError.classCount(given: named, expected: classes.count, format: format.rawValue)
             }
             classes = named
         }

@@ -59,6 +59,8 @@ public struct SwinConfig: Codable, Equatable, Sendable {
         guard imageSize > 0, patchSize > 0, embedDim > 0, numClasses > 1, window > 0, mlpRatio > 0 else {
             throw fail("imageSize, patchSize, embedDim, window and mlpRatio must be positive and numClasses > 1")
         }
+        // The image pipeline always feeds RGB.
+        guard inChannels == 3 else { throw fail("inChannels is \(inChannels); the model takes RGB images, so it must be 3") }
         guard !depths.isEmpty, depths.count == heads.count else {
             throw fail("depths \(depths) and heads \(heads) must be non-empty and of equal length")
         }
